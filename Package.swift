@@ -1,0 +1,80 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Settings shared by every Swift target of ours: Swift 6 language mode (the tools default) with
+/// every warning an error.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
+let package = Package(
+    name: "tally",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tally", targets: ["tally"]),
+        // Libraries for the benchmark package in Benchmarks/, which depends on this one by path.
+        .library(name: "MetricsCore", targets: ["MetricsCore"]),
+        .library(name: "Exposition", targets: ["Exposition"]),
+        .library(name: "ProcFS", targets: ["ProcFS"]),
+        .library(name: "HostCollectors", targets: ["HostCollectors"]),
+        .library(name: "PushProtocol", targets: ["PushProtocol"]),
+        .library(name: "PushStore", targets: ["PushStore"]),
+        .library(name: "HTTP1", targets: ["HTTP1"]),
+        .library(name: "TallyServer", targets: ["TallyServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System-library shims.
+        .target(name: "CLinux"),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Pure modules.
+        .target(name: "ProcFS", swiftSettings: strict),
+        .target(name: "MetricsCore", swiftSettings: strict),
+        .target(name: "Exposition", dependencies: ["MetricsCore", "CZlib"], swiftSettings: strict),
+        .target(name: "PushProtocol", swiftSettings: strict),
+        .target(name: "HTTP1", swiftSettings: strict),
+
+        // Modules that touch the system.
+        .target(name: "HostCollectors", dependencies: ["ProcFS", "MetricsCore"], swiftSettings: strict),
+        .target(name: "PushStore", dependencies: ["MetricsCore", "PushProtocol"], swiftSettings: strict),
+        .target(name: "EventLoop", dependencies: ["CLinux"], swiftSettings: strict),
+        .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strict),
+        .target(
+            name: "TallyServer",
+            dependencies: [
+                "MetricsCore", "Exposition", "HostCollectors", "ProcFS", "PushProtocol", "PushStore", "HTTP1",
+                "EventLoop", "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "tally",
+            dependencies: [
+                "TallyServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Tests.
+        .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"], swiftSettings: strict),
+        .testTarget(name: "MetricsCoreTests", dependencies: ["MetricsCore"], swiftSettings: strict),
+        .testTarget(name: "ExpositionTests", dependencies: ["Exposition", "MetricsCore"], swiftSettings: strict),
+        .testTarget(name: "PushProtocolTests", dependencies: ["PushProtocol"], swiftSettings: strict),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: strict),
+        .testTarget(
+            name: "HostCollectorsTests", dependencies: ["HostCollectors", "ProcFS", "MetricsCore", "Exposition"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PushStoreTests", dependencies: ["PushStore", "PushProtocol", "MetricsCore"], swiftSettings: strict),
+        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"], swiftSettings: strict),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
+        .testTarget(name: "TallyServerTests", dependencies: ["TallyServer"], swiftSettings: strict),
+    ]
+)
