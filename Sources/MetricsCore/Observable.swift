@@ -1,0 +1,168 @@
+import Synchronization
+
+/// An asynchronous instrument (OpenTelemetry ObservableCounter, ObservableUpDownCounter or ObservableGauge): its
+/// values are observed by its meter's callbacks, which run exactly once per collection. A label set not observed
+/// in a collection is not exposed by it, so vanished devices and mounts disappear by themselves.
+public final class ObservableInstrument: Sendable {
+    public let descriptor: MetricDescriptor
+    let rule: ViewRule?
+    let cardinalityLimit: Int
+    /// The instrument's position in its meter, which indexes the recorder's buffers.
+    let index: Int
+    let meterIdentifier: ObjectIdentifier
+
+    init(descriptor: MetricDescriptor, rule: ViewRule?, cardinalityLimit: Int, index: Int, meter: ObjectIdentifier) {
+        self.descriptor = descriptor
+        self.rule = rule
+        self.cardinalityLimit = cardinalityLimit
+        self.index = index
+        self.meterIdentifier = meter
+    }
+
+    var isDropped: Bool { rule?.drop ?? false }
+}
+
+/// Collects the observations a meter's callbacks make during one collection.
+public struct ObservationRecorder: ~Copyable {
+    fileprivate var observations: [[(labels: LabelSet, value: Double)]]
+    private let meterIdentifier: ObjectIdentifier
+
+    fileprivate init(instrumentCount: Int, meter: ObjectIdentifier) {
+        observations = Array(repeating: [], count: instrumentCount)
+        meterIdentifier = meter
+    }
+
+    /// Records that `instrument` has `value` for `labels` now. Observing the same labels twice in one collection
+    /// keeps the last value. Instruments of other meters are ignored.
+    public mutating func observe(_ instrument: ObservableInstrument, _ value: Double, labels: LabelSet = .empty) {
+        guard instrument.meterIdentifier == meterIdentifier, !instrument.isDropped else { return }
+        let key = instrument.rule?.filteredLabels(labels) ?? labels
+        observations[instrument.index].append((key, value))
+    }
+}
+
+/// A group of observable instruments and the callbacks that observe them: one producer, such as one host
+/// collector. If a callback throws, none of the meter's observations of that collection are exposed and the
+/// collection reports the meter as failed; the rest of the collection is unaffected.
+public final class Meter: Sendable, MetricProducer {
+    public let producerName: String
+    public let reportsCollectorStatus: Bool
+    private let registry: MetricRegistry
+    private let state = Mutex(State())
+
+    private struct State {
+        var instruments: [ObservableInstrument] = []
+        var callbacks: [@Sendable (inout ObservationRecorder) throws -> Void] = []
+    }
+
+    init(name: String, reportsCollectorStatus: Bool, registry: MetricRegistry) {
+        self.producerName = name
+        self.reportsCollectorStatus = reportsCollectorStatus
+        self.registry = registry
+    }
+
+    /// Creates an instrument observing monotonic sums, exposed as a counter.
+    public func makeObservableCounter(
+        name: String, unit: String = "", help: String
+    ) throws(MetricsError)
+        -> ObservableInstrument
+    {
+        try makeInstrument(name: name, unit: unit, type: .counter, help: help)
+    }
+
+    /// Creates an instrument observing sums that go up and down, exposed as a gauge.
+    public func makeObservableUpDownCounter(
+        name: String, unit: String = "", help: String
+    ) throws(MetricsError)
+        -> ObservableInstrument
+    {
+        try makeInstrument(name: name, unit: unit, type: .gauge, help: help)
+    }
+
+    /// Creates an instrument observing current values, exposed as a gauge.
+    public func makeObservableGauge(
+        name: String, unit: String = "", help: String
+    ) throws(MetricsError)
+        -> ObservableInstrument
+    {
+        try makeInstrument(name: name, unit: unit, type: .gauge, help: help)
+    }
+
+    /// Adds a callback that observes this meter's instruments at every collection.
+    public func addCallback(_ callback: @escaping @Sendable (inout ObservationRecorder) throws -> Void) {
+        state.withLock { $0.callbacks.append(callback) }
+    }
+
+    public func collect(into families: inout [MetricFamilySnapshot]) throws {
+        let (instruments, callbacks) = state.withLock { ($0.instruments, $0.callbacks) }
+        var recorder = ObservationRecorder(instrumentCount: instruments.count, meter: ObjectIdentifier(self))
+        for callback in callbacks {
+            try callback(&recorder)
+        }
+        for instrument in instruments where !instrument.isDropped {
+            let observed = recorder.observations[instrument.index]
+            guard !observed.isEmpty else { continue }
+            families.append(Self.family(instrument, observed))
+        }
+    }
+
+    private func makeInstrument(
+        name: String, unit: String, type: MetricType, help: String
+    ) throws(MetricsError)
+        -> ObservableInstrument
+    {
+        let (descriptor, rule, limit) = try registry.resolveAndReserve(
+            instrumentName: name, unit: unit, type: type, help: help)
+        return state.withLock { state in
+            let instrument = ObservableInstrument(
+                descriptor: descriptor, rule: rule, cardinalityLimit: limit, index: state.instruments.count,
+                meter: ObjectIdentifier(self))
+            state.instruments.append(instrument)
+            return instrument
+        }
+    }
+
+    /// Sorts one instrument's observations by labels (skipping the sort when they came in order, as collectors
+    /// usually observe them), keeps the last of duplicates, and applies the cardinality limit preferring the
+    /// label sets observed first.
+    private static func family(
+        _ instrument: ObservableInstrument, _ observed: [(labels: LabelSet, value: Double)]
+    )
+        -> MetricFamilySnapshot
+    {
+        var entries = observed
+        if entries.count > instrument.cardinalityLimit {
+            var table = SeriesTable<Double>(cardinalityLimit: instrument.cardinalityLimit, initialValue: 0)
+            for entry in entries {
+                let slot = table.slot(for: entry.labels)
+                if slot == table.overflowSlot, instrument.descriptor.type == .counter {
+                    table[slot] += entry.value
+                } else {
+                    table[slot] = entry.value
+                }
+            }
+            return table.snapshot(instrument.descriptor)
+        }
+        let isSorted = zip(entries, entries.dropFirst()).allSatisfy { $0.labels < $1.labels }
+        if !isSorted {
+            // Stable: duplicates keep their observation order, so the last one wins below.
+            entries = entries.enumerated().sorted { lhs, rhs in
+                if lhs.element.labels == rhs.element.labels { return lhs.offset < rhs.offset }
+                return lhs.element.labels < rhs.element.labels
+            }.map(\.element)
+        }
+        var labelSets: [LabelSet] = []
+        var values: [Double] = []
+        labelSets.reserveCapacity(entries.count)
+        values.reserveCapacity(entries.count)
+        for entry in entries {
+            if let last = labelSets.last, last == entry.labels {
+                values[values.count - 1] = entry.value
+            } else {
+                labelSets.append(entry.labels)
+                values.append(entry.value)
+            }
+        }
+        return MetricFamilySnapshot(descriptor: instrument.descriptor, labelSets: labelSets, values: values)
+    }
+}

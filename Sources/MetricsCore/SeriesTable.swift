@@ -1,0 +1,254 @@
+/// The series of one metric family, keyed by label set, with a cardinality limit and a sorted view for collection.
+///
+/// A value type meant to live inside the state of its owner (an instrument's mutex, the push store's mutex):
+/// looking a series up, adding one and reading a value are constant time, and the sorted order that collection
+/// needs is maintained incrementally (new series are sorted among themselves and merged), so a collection of
+/// 100,000 steady series does not sort them again.
+///
+/// Cardinality limit (OpenTelemetry metrics SDK, "Cardinality limits"): at most `cardinalityLimit` distinct label
+/// sets are stored; the measurements of any further label set go to one overflow series labelled
+/// `otel_metric_overflow="true"`, so every measurement is counted exactly once and overflow never happens while the
+/// distinct label sets stay within the limit.
+public struct SeriesTable<Value> {
+    /// The label set of the overflow series.
+    public static var overflowLabels: LabelSet { overflowLabelSet }
+
+    /// The most distinct label sets stored before measurements overflow.
+    public let cardinalityLimit: Int
+    private let initialValue: Value
+    private var labelSetBySlot: [LabelSet?] = []
+    private var valueBySlot: [Value] = []
+    private var slotByLabels: [LabelSet: Int] = [:]
+    private var freeSlots: [Int] = []
+    private var sortedOrder: [Int] = []
+    private var unsortedSlots: [Int] = []
+    /// The slot of the overflow series, once created.
+    public private(set) var overflowSlot: Int?
+
+    /// Creates an empty table whose new series start at `initialValue`.
+    public init(cardinalityLimit: Int = 2000, initialValue: Value) {
+        self.cardinalityLimit = max(1, cardinalityLimit)
+        self.initialValue = initialValue
+    }
+
+    /// The number of stored series, the overflow series included.
+    public var count: Int { slotByLabels.count }
+
+    /// Whether no series is stored.
+    public var isEmpty: Bool { slotByLabels.isEmpty }
+
+    /// The slot of the series with these labels, creating it (or, past the limit, the overflow series) if needed.
+    public mutating func slot(for labels: LabelSet) -> Int {
+        if let slot = slotByLabels[labels] { return slot }
+        let regularSeries = overflowSlot == nil ? slotByLabels.count : slotByLabels.count - 1
+        if regularSeries >= cardinalityLimit {
+            if let overflowSlot { return overflowSlot }
+            let slot = insert(Self.overflowLabels)
+            overflowSlot = slot
+            return slot
+        }
+        return insert(labels)
+    }
+
+    /// The slot of the series with these labels, if it is stored.
+    public func existingSlot(for labels: LabelSet) -> Int? {
+        slotByLabels[labels]
+    }
+
+    /// The value of the series in `slot`.
+    public subscript(slot: Int) -> Value {
+        get { valueBySlot[slot] }
+        set { valueBySlot[slot] = newValue }
+    }
+
+    /// The label set of the series in `slot`.
+    public func labels(ofSlot slot: Int) -> LabelSet? {
+        labelSetBySlot[slot]
+    }
+
+    /// Removes the series with these labels; returns whether it was stored.
+    @discardableResult
+    public mutating func remove(_ labels: LabelSet) -> Bool {
+        guard let slot = slotByLabels[labels] else { return false }
+        removeSlots([slot])
+        return true
+    }
+
+    /// Removes every series for which `shouldRemove(slot, value)` holds; returns how many were removed.
+    @discardableResult
+    public mutating func removeAll(where shouldRemove: (Int, Value) -> Bool) -> Int {
+        var doomed: [Int] = []
+        for (slot, labels) in labelSetBySlot.enumerated() where labels != nil && shouldRemove(slot, valueBySlot[slot]) {
+            doomed.append(slot)
+        }
+        removeSlots(doomed)
+        return doomed.count
+    }
+
+    /// The occupied slots, ordered by label set.
+    public mutating func sortedSlots() -> [Int] {
+        if !unsortedSlots.isEmpty {
+            let labelSets = labelSetBySlot
+            unsortedSlots.sort { labelSets[$0]! < labelSets[$1]! }
+            sortedOrder = Self.merge(sortedOrder, unsortedSlots, labelSets: labelSets)
+            unsortedSlots.removeAll(keepingCapacity: true)
+        }
+        return sortedOrder
+    }
+
+    /// Every stored series in slot order (unsorted), for persistence and iteration.
+    public func forEachSeries(_ body: (LabelSet, Value) throws -> Void) rethrows {
+        for (slot, labels) in labelSetBySlot.enumerated() {
+            if let labels { try body(labels, valueBySlot[slot]) }
+        }
+    }
+
+    private mutating func insert(_ labels: LabelSet) -> Int {
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            labelSetBySlot[slot] = labels
+            valueBySlot[slot] = initialValue
+        } else {
+            slot = labelSetBySlot.count
+            labelSetBySlot.append(labels)
+            valueBySlot.append(initialValue)
+        }
+        slotByLabels[labels] = slot
+        unsortedSlots.append(slot)
+        return slot
+    }
+
+    private mutating func removeSlots(_ slots: [Int]) {
+        guard !slots.isEmpty else { return }
+        var removed = Set<Int>()
+        for slot in slots {
+            guard let labels = labelSetBySlot[slot] else { continue }
+            slotByLabels[labels] = nil
+            labelSetBySlot[slot] = nil
+            valueBySlot[slot] = initialValue
+            freeSlots.append(slot)
+            removed.insert(slot)
+            if slot == overflowSlot { overflowSlot = nil }
+        }
+        sortedOrder.removeAll { removed.contains($0) }
+        unsortedSlots.removeAll { removed.contains($0) }
+    }
+
+    private static func merge(_ lhs: [Int], _ rhs: [Int], labelSets: [LabelSet?]) -> [Int] {
+        if lhs.isEmpty { return rhs }
+        var merged: [Int] = []
+        merged.reserveCapacity(lhs.count + rhs.count)
+        var left = 0
+        var right = 0
+        while left < lhs.count, right < rhs.count {
+            if labelSets[rhs[right]]! < labelSets[lhs[left]]! {
+                merged.append(rhs[right])
+                right += 1
+            } else {
+                merged.append(lhs[left])
+                left += 1
+            }
+        }
+        merged.append(contentsOf: lhs[left...])
+        merged.append(contentsOf: rhs[right...])
+        return merged
+    }
+}
+
+private let overflowLabelSet = LabelSet([Label("otel_metric_overflow", "true")])
+
+/// The state of one histogram series: non-cumulative bucket counts, the sum and the count of observations.
+public struct HistogramAccumulator: Sendable, Equatable {
+    /// Observations per finite bucket (`value <= upperBounds[i]` and above the previous bound).
+    public var bucketCounts: [UInt64]
+    public var sum: Double
+    public var count: UInt64
+
+    /// An empty histogram with `bucketCount` finite buckets.
+    public init(bucketCount: Int) {
+        bucketCounts = Array(repeating: 0, count: bucketCount)
+        sum = 0
+        count = 0
+    }
+
+    /// Restores a histogram from its parts (persistence).
+    public init(bucketCounts: [UInt64], sum: Double, count: UInt64) {
+        self.bucketCounts = bucketCounts
+        self.sum = sum
+        self.count = count
+    }
+
+    /// Records `value` `weight` times into the bucket whose upper bound is the first at or above it (buckets are
+    /// upper-inclusive, as Prometheus' `le`); values above every bound land only in the implied `+Inf` bucket.
+    public mutating func record(_ value: Double, upperBounds: [Double], weight: UInt64 = 1) {
+        var index = 0
+        while index < upperBounds.count, value > upperBounds[index] { index += 1 }
+        if index < bucketCounts.count { bucketCounts[index] &+= weight }
+        sum += value * Double(weight)
+        count &+= weight
+    }
+}
+
+/// Default histogram boundaries.
+public enum HistogramBuckets {
+    /// Prometheus client libraries' default buckets, in seconds (client_golang `DefBuckets`); used for timers.
+    public static let prometheusDefault: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    /// The OpenTelemetry SDK's default explicit bucket boundaries; used for `h` and `d` observations.
+    public static let openTelemetryDefault: [Double] = [
+        0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000,
+    ]
+
+    /// Checks that boundaries are finite and strictly increasing.
+    public static func validate(_ bounds: [Double]) throws(MetricsError) {
+        guard bounds.allSatisfy(\.isFinite) else { throw .invalidBuckets("boundaries must be finite numbers") }
+        for (lower, upper) in zip(bounds, bounds.dropFirst()) where !(lower < upper) {
+            throw .invalidBuckets("boundaries must increase strictly (\(lower) is followed by \(upper))")
+        }
+    }
+}
+
+extension SeriesTable where Value == Double {
+    /// The family snapshot of a counter or gauge table.
+    public mutating func snapshot(_ descriptor: MetricDescriptor) -> MetricFamilySnapshot {
+        let slots = sortedSlots()
+        var labelSets: [LabelSet] = []
+        var values: [Double] = []
+        labelSets.reserveCapacity(slots.count)
+        values.reserveCapacity(slots.count)
+        for slot in slots {
+            labelSets.append(labelSetBySlot[slot]!)
+            values.append(valueBySlot[slot])
+        }
+        return MetricFamilySnapshot(descriptor: descriptor, labelSets: labelSets, values: values)
+    }
+}
+
+extension SeriesTable where Value == HistogramAccumulator {
+    /// The family snapshot of a histogram table whose series share `upperBounds`.
+    public mutating func snapshot(_ descriptor: MetricDescriptor, upperBounds: [Double]) -> MetricFamilySnapshot {
+        let slots = sortedSlots()
+        var labelSets: [LabelSet] = []
+        var sums: [Double] = []
+        var counts: [UInt64] = []
+        var cumulative: [UInt64] = []
+        labelSets.reserveCapacity(slots.count)
+        sums.reserveCapacity(slots.count)
+        counts.reserveCapacity(slots.count)
+        cumulative.reserveCapacity(slots.count * upperBounds.count)
+        for slot in slots {
+            let histogram = valueBySlot[slot]
+            labelSets.append(labelSetBySlot[slot]!)
+            sums.append(histogram.sum)
+            counts.append(histogram.count)
+            var running: UInt64 = 0
+            for index in 0..<upperBounds.count {
+                running &+= index < histogram.bucketCounts.count ? histogram.bucketCounts[index] : 0
+                cumulative.append(running)
+            }
+        }
+        let columns = HistogramColumns(upperBounds: upperBounds, cumulativeCounts: cumulative, counts: counts)
+        return MetricFamilySnapshot(descriptor: descriptor, labelSets: labelSets, sums: sums, histogram: columns)
+    }
+}

@@ -1,0 +1,97 @@
+/// The series of one metric family at one collection: immutable, sorted by labels, stored column-wise so that a
+/// snapshot of many series costs a few allocations per family rather than several per series.
+public struct MetricFamilySnapshot: Sendable {
+    public let descriptor: MetricDescriptor
+    /// One label set per series, sorted.
+    public let labelSets: [LabelSet]
+    /// Counter and gauge values; for histograms the sum of the observations.
+    public let values: [Double]
+    /// The buckets and counts of a histogram family; nil for counters and gauges.
+    public let histogram: HistogramColumns?
+
+    /// Creates the snapshot of a counter or gauge family.
+    public init(descriptor: MetricDescriptor, labelSets: [LabelSet], values: [Double]) {
+        precondition(descriptor.type != .histogram && labelSets.count == values.count)
+        self.descriptor = descriptor
+        self.labelSets = labelSets
+        self.values = values
+        self.histogram = nil
+    }
+
+    /// Creates the snapshot of a histogram family.
+    public init(descriptor: MetricDescriptor, labelSets: [LabelSet], sums: [Double], histogram: HistogramColumns) {
+        precondition(descriptor.type == .histogram && labelSets.count == sums.count)
+        precondition(histogram.counts.count == labelSets.count)
+        precondition(histogram.cumulativeCounts.count == labelSets.count * histogram.upperBounds.count)
+        self.descriptor = descriptor
+        self.labelSets = labelSets
+        self.values = sums
+        self.histogram = histogram
+    }
+
+    /// The number of series.
+    public var count: Int { labelSets.count }
+}
+
+/// The buckets of every series of a histogram family, series after series.
+public struct HistogramColumns: Sendable {
+    /// The finite upper bounds (`le`), ascending; the `+Inf` bucket is implied and equals ``counts``.
+    public let upperBounds: [Double]
+    /// Cumulative bucket counts: series `i`, bound `j` at `i * upperBounds.count + j`.
+    public let cumulativeCounts: [UInt64]
+    /// The number of observations of each series.
+    public let counts: [UInt64]
+
+    public init(upperBounds: [Double], cumulativeCounts: [UInt64], counts: [UInt64]) {
+        self.upperBounds = upperBounds
+        self.cumulativeCounts = cumulativeCounts
+        self.counts = counts
+    }
+
+    /// The cumulative bucket counts of one series.
+    public func cumulativeCounts(ofSeries index: Int) -> ArraySlice<UInt64> {
+        let width = upperBounds.count
+        return cumulativeCounts[index * width..<(index + 1) * width]
+    }
+}
+
+/// How one producer (a host collector, the push store) fared in one collection.
+public struct ProducerResult: Sendable, Equatable {
+    public let name: String
+    public let succeeded: Bool
+    /// Wall time the producer's callbacks took, in seconds (from the registry's injected clock).
+    public let durationSeconds: Double
+    /// Why it failed, when it did.
+    public let error: String?
+
+    public init(name: String, succeeded: Bool, durationSeconds: Double, error: String?) {
+        self.name = name
+        self.succeeded = succeeded
+        self.durationSeconds = durationSeconds
+        self.error = error
+    }
+}
+
+/// Everything one collection produced: families sorted by name (each family's series sorted by labels), and the
+/// result of every producer that ran.
+public struct MetricsSnapshot: Sendable {
+    public let families: [MetricFamilySnapshot]
+    public let producerResults: [ProducerResult]
+
+    /// Creates a snapshot, sorting the families by name. Empty families are left out: a family whose series all
+    /// vanished is not exposed.
+    public init(families: [MetricFamilySnapshot], producerResults: [ProducerResult] = []) {
+        self.families = families.filter { $0.count > 0 }.sorted {
+            compareUTF8($0.descriptor.name, $1.descriptor.name) < 0
+        }
+        self.producerResults = producerResults
+    }
+
+    /// The family with this name, if collected.
+    public func family(named name: String) -> MetricFamilySnapshot? {
+        families.first { $0.descriptor.name == name }
+    }
+
+    /// The total number of series.
+    public var seriesCount: Int { families.reduce(0) { $0 + $1.count } }
+}
