@@ -1,0 +1,56 @@
+import Glibc
+import ProcFS
+
+/// The shared fixture trees under `Tests/Fixtures`.
+enum Fixtures {
+    /// `Tests/Fixtures`, two levels up from this file once symlinks are resolved (the tests may be built from a
+    /// package whose `Tests/ProcFSTests` is a symlink to this directory).
+    static let directory: String = {
+        var path = #filePath
+        if let resolved = realpath(path, nil) {
+            path = String(cString: resolved)
+            free(resolved)
+        }
+        var components = path.split(separator: "/", omittingEmptySubsequences: false)
+        components.removeLast(2)
+        return components.joined(separator: "/") + "/Fixtures"
+    }()
+
+    static let proc = ProcFS(root: directory + "/proc")
+    static let sys = SysFS(root: directory + "/sys")
+    static let udev = UdevDatabase(root: directory + "/udev/data")
+}
+
+/// node_exporter's own fixture tree (`collector/fixtures/proc`), present only in the reference directory
+/// (`$TALLY_REFERENCE_DIR`, by default `../shared/reference` beside the repository), not in the repository.
+enum PeerFixtures {
+    static let directory: String = {
+        if let directory = getenv("TALLY_REFERENCE_DIR") {
+            return String(cString: directory) + "/peer-fixtures/node_exporter/proc"
+        }
+        return Fixtures.directory + "/../../../shared/reference/peer-fixtures/node_exporter/proc"
+    }()
+    static let isAvailable = access(directory + "/meminfo", R_OK) == 0
+    static let proc = ProcFS(root: directory)
+}
+
+/// The UTF-8 bytes of `text`.
+func bytes(_ text: String) -> [UInt8] {
+    Array(text.utf8)
+}
+
+/// The error `body` throws, or nil if it returns.
+func thrownError<Value>(_ body: () throws(ProcFSError) -> Value) -> ProcFSError? {
+    do {
+        _ = try body()
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// The line number of the malformed-content error `body` throws, or nil if it returns or fails otherwise.
+func malformedLine<Value>(_ body: () throws(ProcFSError) -> Value) -> Int? {
+    guard case .malformed(_, let line, _) = thrownError(body) else { return nil }
+    return line
+}
