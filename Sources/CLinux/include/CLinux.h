@@ -1,0 +1,45 @@
+#ifndef TALLY_CLINUX_H
+#define TALLY_CLINUX_H
+
+// Linux interfaces that the Swift Glibc module does not export: epoll(7), eventfd(2), signalfd(2), and, through
+// wrappers compiled with _GNU_SOURCE in CLinux.c, accept4(2), SO_PEERCRED, SCM_CREDENTIALS and
+// pthread_setname_np(3). _GNU_SOURCE must not be defined here: this header is imported next to the Glibc module,
+// and a different feature set in the two would make their declarations clash.
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/// The credentials of a peer process, the layout-independent twin of `struct ucred` (unix(7)).
+typedef struct {
+    int32_t pid;
+    uint32_t uid;
+    uint32_t gid;
+} tally_credentials;
+
+/// accept4(2) with `SOCK_NONBLOCK | SOCK_CLOEXEC`. Returns the new descriptor, or -1 with errno set.
+int tally_accept(int fd, struct sockaddr *address, socklen_t *address_length);
+
+/// getsockopt(SO_PEERCRED): the credentials of the process that connected a UNIX stream socket (taken at
+/// connect(2) time). Returns 0, or -1 with errno set.
+int tally_peer_credentials(int fd, tally_credentials *credentials);
+
+/// setsockopt(SO_PASSCRED, 1): ask the kernel to attach SCM_CREDENTIALS to every datagram received on `fd`.
+/// Returns 0, or -1 with errno set.
+int tally_enable_credential_passing(int fd);
+
+/// recvmsg(2) on a UNIX socket with SO_PASSCRED enabled. Stores the sender's credentials when the kernel attached
+/// SCM_CREDENTIALS (`*has_credentials` = 1) and whether the datagram was longer than `length` (`*truncated` = 1).
+/// Descriptors a sender passed with SCM_RIGHTS are closed, never leaked. Returns the byte count, or -1 with errno set.
+ssize_t tally_receive_with_credentials(
+    int fd, void *buffer, size_t length, tally_credentials *credentials, int *has_credentials, int *truncated);
+
+/// pthread_setname_np(3) on the calling thread; the kernel keeps at most 15 bytes, so longer names are cut.
+/// Returns 0 or an error number.
+int tally_set_current_thread_name(const char *name);
+
+#endif
