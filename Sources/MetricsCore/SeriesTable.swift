@@ -209,9 +209,9 @@ public enum HistogramBuckets {
     }
 }
 
-extension SeriesTable where Value == Double {
-    /// The family snapshot of a counter or gauge table.
-    public mutating func snapshot(_ descriptor: MetricDescriptor) -> MetricFamilySnapshot {
+extension SeriesTable {
+    /// The family snapshot of a counter or gauge table, reading each series' number through `number`.
+    public mutating func snapshot(_ descriptor: MetricDescriptor, number: (Value) -> Double) -> MetricFamilySnapshot {
         let slots = sortedSlots()
         var labelSets: [LabelSet] = []
         var values: [Double] = []
@@ -219,15 +219,16 @@ extension SeriesTable where Value == Double {
         values.reserveCapacity(slots.count)
         for slot in slots {
             labelSets.append(labelSetBySlot[slot]!)
-            values.append(valueBySlot[slot])
+            values.append(number(valueBySlot[slot]))
         }
         return MetricFamilySnapshot(descriptor: descriptor, labelSets: labelSets, values: values)
     }
-}
 
-extension SeriesTable where Value == HistogramAccumulator {
-    /// The family snapshot of a histogram table whose series share `upperBounds`.
-    public mutating func snapshot(_ descriptor: MetricDescriptor, upperBounds: [Double]) -> MetricFamilySnapshot {
+    /// The family snapshot of a histogram table whose series share `upperBounds`, reading each series'
+    /// histogram through `histogram`.
+    public mutating func snapshot(
+        _ descriptor: MetricDescriptor, upperBounds: [Double], histogram: (Value) -> HistogramAccumulator
+    ) -> MetricFamilySnapshot {
         let slots = sortedSlots()
         var labelSets: [LabelSet] = []
         var sums: [Double] = []
@@ -238,13 +239,13 @@ extension SeriesTable where Value == HistogramAccumulator {
         counts.reserveCapacity(slots.count)
         cumulative.reserveCapacity(slots.count * upperBounds.count)
         for slot in slots {
-            let histogram = valueBySlot[slot]
+            let series = histogram(valueBySlot[slot])
             labelSets.append(labelSetBySlot[slot]!)
-            sums.append(histogram.sum)
-            counts.append(histogram.count)
+            sums.append(series.sum)
+            counts.append(series.count)
             var running: UInt64 = 0
             for index in 0..<upperBounds.count {
-                running &+= index < histogram.bucketCounts.count ? histogram.bucketCounts[index] : 0
+                running &+= index < series.bucketCounts.count ? series.bucketCounts[index] : 0
                 cumulative.append(running)
             }
         }
@@ -252,3 +253,19 @@ extension SeriesTable where Value == HistogramAccumulator {
         return MetricFamilySnapshot(descriptor: descriptor, labelSets: labelSets, sums: sums, histogram: columns)
     }
 }
+
+extension SeriesTable where Value == Double {
+    /// The family snapshot of a counter or gauge table.
+    public mutating func snapshot(_ descriptor: MetricDescriptor) -> MetricFamilySnapshot {
+        snapshot(descriptor) { $0 }
+    }
+}
+
+extension SeriesTable where Value == HistogramAccumulator {
+    /// The family snapshot of a histogram table whose series share `upperBounds`.
+    public mutating func snapshot(_ descriptor: MetricDescriptor, upperBounds: [Double]) -> MetricFamilySnapshot {
+        snapshot(descriptor, upperBounds: upperBounds) { $0 }
+    }
+}
+
+extension SeriesTable: Sendable where Value: Sendable {}

@@ -1,0 +1,278 @@
+import MetricsCore
+import PushProtocol
+
+/// A state file that cannot be restored.
+public struct PushStateError: Error, Equatable, CustomStringConvertible {
+    /// The 1-based line of the problem, when there is one.
+    public let line: Int?
+    public let message: String
+
+    public var description: String {
+        if let line { return "line \(line): \(message)" }
+        return message
+    }
+}
+
+/// What a restore brought back.
+public struct PushStateRestoreReport: Sendable, Equatable {
+    public var families = 0
+    public var series = 0
+    /// Families that could not be registered again (their name now conflicts), with why.
+    public var skipped: [String] = []
+}
+
+/// The state file: one text line per family and per series, closed by a line with the series count and a
+/// checksum of everything before it, so a truncated or altered file is recognised rather than half restored.
+///
+/// ```
+/// tally-push-state 1
+/// family c crypto_data_processed -
+/// series 1200 stage="fetch",symbol="BTCUSDT"
+/// family ms crypto_processing_duration 0.005,0.01,0.025
+/// series 3 0.42 1,2,3 stage="store"
+/// end 2 9f2c6a1e0d3b4c55
+/// ```
+///
+/// A series line ends with the labels in their exposition form, which never holds a line feed.
+enum PushStateCodec {
+    static let header = "tally-push-state 1"
+
+    static func encode(_ families: [PushFamily]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(families.reduce(64) { $0 + $1.seriesCount * 64 })
+        append(header, to: &out)
+        var seriesCount = 0
+        for family in families where !family.isDropped && family.seriesCount > 0 {
+            let bounds = family.kind.isHistogram ? family.upperBounds.map(formatNumber).joined(separator: ",") : "-"
+            append("family \(family.kind.code) \(family.pushedName) \(bounds.isEmpty ? "-" : bounds)", to: &out)
+            if family.kind.isHistogram {
+                family.histograms.forEachSeries { labels, series in
+                    let histogram = series.histogram
+                    let buckets = histogram.bucketCounts.map(String.init).joined(separator: ",")
+                    out.append(
+                        contentsOf:
+                            "series \(histogram.count) \(formatNumber(histogram.sum)) \(buckets.isEmpty ? "-" : buckets) "
+                            .utf8)
+                    out.append(contentsOf: labels.encoded)
+                    out.append(UInt8(ascii: "\n"))
+                    seriesCount += 1
+                }
+            } else {
+                family.scalars.forEachSeries { labels, series in
+                    out.append(contentsOf: "series \(formatNumber(series.value)) ".utf8)
+                    out.append(contentsOf: labels.encoded)
+                    out.append(UInt8(ascii: "\n"))
+                    seriesCount += 1
+                }
+            }
+        }
+        let checksum = fnv1a(out)
+        append("end \(seriesCount) \(hex(checksum))", to: &out)
+        return out
+    }
+
+    /// A parsed family with its series, before it is put back into a store.
+    struct DecodedFamily {
+        var kind: PushedKind
+        var pushedName: String
+        var upperBounds: [Double]
+        var scalars: [(LabelSet, Double)] = []
+        var histograms: [(LabelSet, HistogramAccumulator)] = []
+    }
+
+    static func decode(_ bytes: [UInt8]) throws(PushStateError) -> [DecodedFamily] {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw PushStateError(line: nil, message: "the file is not valid UTF-8")
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.last == "" else { throw PushStateError(line: nil, message: "the file is truncated") }
+        lines.removeLast()
+        guard lines.first == Substring(header) else {
+            throw PushStateError(line: 1, message: "not a tally push state file (expected \"\(header)\")")
+        }
+        guard let endLine = lines.last, endLine.hasPrefix("end ") else {
+            throw PushStateError(line: nil, message: "the file is truncated (no end line)")
+        }
+        let endFields = endLine.split(separator: " ")
+        let bodyLength = bytes.count - endLine.utf8.count - 1
+        guard endFields.count == 3, let expectedSeries = Int(endFields[1]),
+            hex(fnv1a(bytes[0..<bodyLength])) == endFields[2]
+        else { throw PushStateError(line: lines.count, message: "the checksum does not match the contents") }
+
+        var families: [DecodedFamily] = []
+        var seriesCount = 0
+        for (offset, line) in lines.dropFirst().dropLast().enumerated() {
+            let number = offset + 2
+            if line.hasPrefix("family ") {
+                let fields = line.split(separator: " ")
+                guard fields.count == 4, let kind = PushedKind(code: fields[1]) else {
+                    throw PushStateError(line: number, message: "malformed family line")
+                }
+                let bounds = fields[3] == "-" ? [] : fields[3].split(separator: ",").compactMap { Double($0) }
+                families.append(DecodedFamily(kind: kind, pushedName: String(fields[2]), upperBounds: bounds))
+            } else if line.hasPrefix("series ") {
+                guard var family = families.popLast() else {
+                    throw PushStateError(line: number, message: "a series before any family")
+                }
+                try decodeSeries(line.dropFirst("series ".count), into: &family, line: number)
+                families.append(family)
+                seriesCount += 1
+            } else {
+                throw PushStateError(line: number, message: "unknown line")
+            }
+        }
+        guard seriesCount == expectedSeries else {
+            throw PushStateError(line: lines.count, message: "expected \(expectedSeries) series, found \(seriesCount)")
+        }
+        return families
+    }
+
+    private static func decodeSeries(
+        _ fields: Substring, into family: inout DecodedFamily, line: Int
+    )
+        throws(PushStateError)
+    {
+        let malformed = PushStateError(line: line, message: "malformed series line")
+        if family.kind.isHistogram {
+            let parts = fields.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count >= 3, let count = UInt64(parts[0]), let sum = Double(parts[1]) else { throw malformed }
+            let buckets = parts[2] == "-" ? [] : parts[2].split(separator: ",").compactMap { UInt64($0) }
+            guard buckets.count == family.upperBounds.count else { throw malformed }
+            let labels = try decodeLabels(parts.count == 4 ? parts[3] : "", line: line)
+            family.histograms.append((labels, HistogramAccumulator(bucketCounts: buckets, sum: sum, count: count)))
+        } else {
+            let parts = fields.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let value = Double(parts[0]) else { throw malformed }
+            let labels = try decodeLabels(parts.count == 2 ? parts[1] : "", line: line)
+            family.scalars.append((labels, value))
+        }
+    }
+
+    /// Parses labels in their exposition form, `a="x",b="y\"z"`.
+    static func decodeLabels(_ text: Substring, line: Int) throws(PushStateError) -> LabelSet {
+        var labels: [Label] = []
+        var bytes = Array(text.utf8)[...]
+        let malformed = PushStateError(line: line, message: "malformed labels")
+        while !bytes.isEmpty {
+            guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")),
+                bytes.index(after: equals) < bytes.endIndex, bytes[bytes.index(after: equals)] == UInt8(ascii: "\"")
+            else { throw malformed }
+            let name = String(decoding: bytes[..<equals], as: UTF8.self)
+            guard MetricNaming.isValidLabelName(name) || name == "otel_metric_overflow" else { throw malformed }
+            var value: [UInt8] = []
+            var index = bytes.index(equals, offsetBy: 2)
+            var closed = false
+            while index < bytes.endIndex {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    closed = true
+                    break
+                }
+                if byte == UInt8(ascii: "\\") {
+                    index += 1
+                    guard index < bytes.endIndex else { throw malformed }
+                    switch bytes[index] {
+                    case UInt8(ascii: "n"): value.append(UInt8(ascii: "\n"))
+                    case UInt8(ascii: "\\"), UInt8(ascii: "\""): value.append(bytes[index])
+                    default: throw malformed
+                    }
+                } else {
+                    value.append(byte)
+                }
+                index += 1
+            }
+            guard closed else { throw malformed }
+            labels.append(Label(name, String(decoding: value, as: UTF8.self)))
+            bytes = bytes[(index + 1)...]
+            if let comma = bytes.first {
+                guard comma == UInt8(ascii: ","), bytes.count > 1 else { throw malformed }
+                bytes = bytes.dropFirst()
+            }
+        }
+        return LabelSet(labels)
+    }
+
+    private static func append(_ line: String, to out: inout [UInt8]) {
+        out.append(contentsOf: line.utf8)
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    /// The shortest text that reads back as the same number.
+    private static func formatNumber(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : value.description
+    }
+
+    private static func fnv1a(_ bytes: some Collection<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+
+    private static func hex(_ value: UInt64) -> Substring {
+        let digits = String(value, radix: 16)
+        return Substring(String(repeating: "0", count: 16 - digits.count) + digits)
+    }
+}
+
+extension PushedKind {
+    /// The StatsD type word written in the state file.
+    var code: String {
+        switch self {
+        case .counter: "c"
+        case .gauge: "g"
+        case .timer: "ms"
+        case .observation: "h"
+        }
+    }
+
+    init?(code: Substring) {
+        guard let kind = PushedKind.allCases.first(where: { $0.code == code }) else { return nil }
+        self = kind
+    }
+}
+
+extension PushStore {
+    /// The stored series in the state-file format. The families are copied under the lock (the copy shares
+    /// storage until the store next changes) and encoded outside it, so ingestion waits only for the copy.
+    public func encodeState() -> (bytes: [UInt8], version: UInt64) {
+        let (families, version) = withState { ($0.families, $0.version) }
+        return (PushStateCodec.encode(families), version)
+    }
+
+    /// Restores a state file's series into this store, which should be empty. Families whose names now conflict
+    /// with a registered metric are skipped and reported; a corrupt file restores nothing and throws.
+    public func restoreState(_ bytes: [UInt8]) throws(PushStateError) -> PushStateRestoreReport {
+        let decoded = try PushStateCodec.decode(bytes)
+        let views = registry.views
+        let now = currentSecond()
+        return withState { state in
+            var report = PushStateRestoreReport()
+            for saved in decoded {
+                do {
+                    var family = try State.makeFamily(
+                        name: saved.pushedName, kind: saved.kind, views: views, limits: state.limits,
+                        upperBounds: saved.kind.isHistogram ? saved.upperBounds : nil)
+                    guard !family.isDropped else { continue }
+                    try registry.reserve(family.descriptor)
+                    for (labels, value) in saved.scalars {
+                        family.scalars[family.scalars.slot(for: labels)] = ScalarSeries(value: value, updatedAt: now)
+                    }
+                    for (labels, histogram) in saved.histograms {
+                        family.histograms[family.histograms.slot(for: labels)] = HistogramSeries(
+                            histogram: histogram, updatedAt: now)
+                    }
+                    state.families.append(family)
+                    state.familyIndexByKey[State.FamilyKey(name: family.pushedName, kind: family.kind)] =
+                        state.families.count - 1
+                    state.seriesCount += family.seriesCount
+                    report.families += 1
+                    report.series += family.seriesCount
+                } catch {
+                    report.skipped.append("\(saved.pushedName): \(error)")
+                }
+            }
+            state.version &+= 1
+            return report
+        }
+    }
+}
