@@ -1,0 +1,244 @@
+import MetricsCore
+
+/// Writes metric snapshots in one exposition format, appending to a caller's byte buffer.
+///
+/// Families and series are written in the order the snapshot holds them (sorted by ``MetricsCore/MetricsSnapshot``).
+/// Per sample the encoder only copies bytes into the buffer's spare capacity, checking for room once per line: the
+/// family name (its UTF-8 taken once per family), each label set's ``MetricsCore/LabelSet/encoded`` bytes, and the
+/// number, formatted in place. Nothing is allocated per sample; a histogram family allocates one small array, its
+/// `le` labels formatted once for all its series. Keep the buffer between scrapes and empty it with
+/// `removeAll(keepingCapacity: true)`: the encoder then reserves nothing more unless the exposition grew.
+///
+/// Text 0.0.4 (prometheus/docs `exposition_formats.md`): `# HELP` (left out when empty) and `# TYPE` under the
+/// sample name, so a counter family `x` is announced as `x_total`; histograms as `x_bucket` lines in increasing
+/// `le` with `+Inf` last, `x_sum` and `x_count`.
+///
+/// OpenMetrics 1.0: `# TYPE`, `# UNIT` (when the family has a unit) and `# HELP` (when not empty), in the order the
+/// specification recommends, under the family name (`x` for a counter whose samples are `x_total`), and `# EOF` at
+/// the end. Samples OpenMetrics forbids are left out rather than voiding the whole exposition: a counter value
+/// that is NaN or negative, and the `_sum` and `_count` of a histogram series whose sum is NaN or negative or whose
+/// family has a negative bucket bound (the specification allows no sum then, and a `_count` needs a `_sum`).
+public struct ExpositionEncoder: Sendable {
+    public let format: ExpositionFormat
+
+    public init(format: ExpositionFormat) {
+        self.format = format
+    }
+
+    /// Appends the exposition of `snapshot` to `buffer`.
+    public func encode(_ snapshot: MetricsSnapshot, into buffer: inout [UInt8]) {
+        buffer.reserveCapacity(buffer.count + Self.estimatedSize(of: snapshot))
+        for family in snapshot.families {
+            encode(family, into: &buffer)
+        }
+        if format == .openMetrics100 {
+            buffer.appendASCII("# EOF\n")
+        }
+    }
+
+    private func encode(_ family: MetricFamilySnapshot, into buffer: inout [UInt8]) {
+        guard family.count > 0 else { return }
+        var familyName = family.descriptor.name
+        familyName.withUTF8 { name in
+            appendMetadata(of: family.descriptor, name: name, to: &buffer)
+            switch family.descriptor.type {
+            case .counter, .gauge:
+                appendSamples(of: family, name: name, to: &buffer)
+            case .histogram:
+                guard let columns = family.histogram else { return }
+                appendHistogram(family, columns: columns, name: name, to: &buffer)
+            }
+        }
+    }
+
+    private func appendMetadata(
+        of descriptor: MetricDescriptor, name: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]
+    ) {
+        switch format {
+        case .prometheusText004:
+            let sampleSuffix: StaticString = descriptor.type == .counter ? "_total" : ""
+            if !descriptor.help.isEmpty {
+                buffer.appendASCII("# HELP ")
+                buffer.append(contentsOf: name)
+                buffer.appendASCII(sampleSuffix)
+                buffer.append(UInt8(ascii: " "))
+                format.appendHelp(descriptor.help, to: &buffer)
+                buffer.append(UInt8(ascii: "\n"))
+            }
+            buffer.appendASCII("# TYPE ")
+            buffer.append(contentsOf: name)
+            buffer.appendASCII(sampleSuffix)
+            appendTypeWord(descriptor.type, to: &buffer)
+        case .openMetrics100:
+            buffer.appendASCII("# TYPE ")
+            buffer.append(contentsOf: name)
+            appendTypeWord(descriptor.type, to: &buffer)
+            if !descriptor.unit.isEmpty {
+                buffer.appendASCII("# UNIT ")
+                buffer.append(contentsOf: name)
+                buffer.append(UInt8(ascii: " "))
+                buffer.append(contentsOf: descriptor.unit.utf8)
+                buffer.append(UInt8(ascii: "\n"))
+            }
+            if !descriptor.help.isEmpty {
+                buffer.appendASCII("# HELP ")
+                buffer.append(contentsOf: name)
+                buffer.append(UInt8(ascii: " "))
+                format.appendHelp(descriptor.help, to: &buffer)
+                buffer.append(UInt8(ascii: "\n"))
+            }
+        }
+    }
+
+    /// Appends ` <type>\n`.
+    private func appendTypeWord(_ type: MetricType, to buffer: inout [UInt8]) {
+        switch type {
+        case .counter: buffer.appendASCII(" counter\n")
+        case .gauge: buffer.appendASCII(" gauge\n")
+        case .histogram: buffer.appendASCII(" histogram\n")
+        }
+    }
+
+    /// The samples of a counter or gauge family.
+    private func appendSamples(
+        of family: MetricFamilySnapshot, name: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]
+    ) {
+        let isCounter = family.descriptor.type == .counter
+        let omitsInvalidTotals = isCounter && format == .openMetrics100
+        // Name, `_total`, braces, a space, the value and a line feed; the labels come on top.
+        let fixedLength = name.count + 10 + ByteWriter.maximumNumberLength
+        let labelSets = family.labelSets
+        let values = family.values
+        var series = 0
+        while series < labelSets.count {
+            buffer.write(minimumCapacity: fixedLength + labelSets[series].encoded.count) { writer in
+                while series < labelSets.count {
+                    let labels = labelSets[series].encoded
+                    guard writer.remaining >= fixedLength + labels.count else { return }
+                    let value = values[series]
+                    series += 1
+                    if omitsInvalidTotals, !(value >= 0) { continue }
+                    writer.write(name)
+                    if isCounter { writer.write("_total") }
+                    Self.writeLabels(labels, to: &writer)
+                    writer.write(UInt8(ascii: " "))
+                    writer.writeNumber(value)
+                    writer.write(UInt8(ascii: "\n"))
+                }
+            }
+        }
+    }
+
+    /// The `_bucket`, `_sum` and `_count` samples of every series of a histogram family.
+    private func appendHistogram(
+        _ family: MetricFamilySnapshot, columns: HistogramColumns, name: UnsafeBufferPointer<UInt8>,
+        to buffer: inout [UInt8]
+    ) {
+        // `le="<bound>"} ` for each finite bound, formatted once for the whole family into one array (its only
+        // allocation), each preceded by its length in one byte: at most 4 + 24 + 2 + 3 bytes.
+        var boundLabels: [UInt8] = []
+        boundLabels.reserveCapacity(columns.upperBounds.count * 40)
+        for bound in columns.upperBounds {
+            let lengthIndex = boundLabels.count
+            boundLabels.append(0)
+            boundLabels.appendASCII("le=\"")
+            format.appendBucketBound(bound, to: &boundLabels)
+            boundLabels.appendASCII("\"} ")
+            boundLabels[lengthIndex] = UInt8(truncatingIfNeeded: boundLabels.count - lengthIndex - 1)
+        }
+        let width = columns.upperBounds.count
+        let allowsSum = format == .prometheusText004 || !((columns.upperBounds.first ?? 0) < 0)
+        // Per series without its labels: every bucket line (name, `_bucket{`, a comma, its `le` label, a count, a
+        // line feed; `+Inf` is 12 bytes) and the `_sum` and `_count` lines.
+        let bucketLines = (width + 1) * (name.count + 10 + ByteWriter.maximumDecimalLength) + boundLabels.count + 12
+        let sumAndCountLines = 2 * (name.count + 10 + ByteWriter.maximumNumberLength)
+        let fixedLength = bucketLines + sumAndCountLines
+        let labelSets = family.labelSets
+        boundLabels.withUnsafeBufferPointer { boundLabels in
+            var series = 0
+            while series < labelSets.count {
+                let firstLength = fixedLength + (width + 3) * labelSets[series].encoded.count
+                buffer.write(minimumCapacity: firstLength) { writer in
+                    while series < labelSets.count {
+                        let labels = labelSets[series].encoded
+                        guard writer.remaining >= fixedLength + (width + 3) * labels.count else { return }
+                        var boundLabelStart = 0
+                        for bucket in 0..<width {
+                            Self.writeBucketPrefix(name: name, labels: labels, to: &writer)
+                            let boundLabelEnd = boundLabelStart + 1 + Int(boundLabels[boundLabelStart])
+                            writer.write(
+                                UnsafeBufferPointer(rebasing: boundLabels[(boundLabelStart + 1)..<boundLabelEnd]))
+                            boundLabelStart = boundLabelEnd
+                            writer.writeDecimal(columns.cumulativeCounts[series * width + bucket])
+                            writer.write(UInt8(ascii: "\n"))
+                        }
+                        let count = columns.counts[series]
+                        Self.writeBucketPrefix(name: name, labels: labels, to: &writer)
+                        writer.write("le=\"+Inf\"} ")
+                        writer.writeDecimal(count)
+                        writer.write(UInt8(ascii: "\n"))
+
+                        let sum = family.values[series]
+                        series += 1
+                        guard format == .prometheusText004 || (allowsSum && sum >= 0) else { continue }
+                        writer.write(name)
+                        writer.write("_sum")
+                        Self.writeLabels(labels, to: &writer)
+                        writer.write(UInt8(ascii: " "))
+                        writer.writeNumber(sum)
+                        writer.write(UInt8(ascii: "\n"))
+                        writer.write(name)
+                        writer.write("_count")
+                        Self.writeLabels(labels, to: &writer)
+                        writer.write(UInt8(ascii: " "))
+                        writer.writeDecimal(count)
+                        writer.write(UInt8(ascii: "\n"))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes `<name>_bucket{` and the series' labels followed by a comma, ready for the `le` label.
+    @inline(__always)
+    private static func writeBucketPrefix(
+        name: UnsafeBufferPointer<UInt8>, labels: [UInt8], to writer: inout ByteWriter
+    ) {
+        writer.write(name)
+        writer.write("_bucket{")
+        if !labels.isEmpty {
+            writer.write(labels)
+            writer.write(UInt8(ascii: ","))
+        }
+    }
+
+    /// Writes `{<labels>}`, or nothing for a series without labels.
+    @inline(__always)
+    private static func writeLabels(_ labels: [UInt8], to writer: inout ByteWriter) {
+        guard !labels.isEmpty else { return }
+        writer.write(UInt8(ascii: "{"))
+        writer.write(labels)
+        writer.write(UInt8(ascii: "}"))
+    }
+
+    /// A generous estimate of the bytes `snapshot` encodes to, from each family's size and the labels of its first
+    /// and last series, so that a fresh buffer grows once rather than by repeated doubling.
+    static func estimatedSize(of snapshot: MetricsSnapshot) -> Int {
+        var total = 16
+        for family in snapshot.families where family.count > 0 {
+            let descriptor = family.descriptor
+            let nameLength = descriptor.name.utf8.count
+            total += 3 * nameLength + descriptor.help.utf8.count * 2 + descriptor.unit.utf8.count + 64
+            let labelLength = max(
+                family.labelSets[0].encoded.count, family.labelSets[family.count - 1].encoded.count)
+            // Name, a suffix of up to 7 bytes, braces, a space, a typical number and a line feed.
+            let line = nameLength + labelLength + 32
+            if let columns = family.histogram {
+                total += family.count * (columns.upperBounds.count + 3) * (line + 16)
+            } else {
+                total += family.count * line
+            }
+        }
+        return total
+    }
+}
