@@ -1,0 +1,77 @@
+import MetricsCore
+
+/// Turning a collector on or off on the command line: `--collector.<name>` or `--no-collector.<name>`.
+public struct CollectorToggle: Sendable, Equatable {
+    public var name: String
+    public var isEnabled: Bool
+
+    public init(name: String, isEnabled: Bool) {
+        self.name = name
+        self.isEnabled = isEnabled
+    }
+}
+
+/// The host collectors tally offers: each one's name, whether it runs by default, and the factory that creates its
+/// meter's instruments and callback (node_exporter's `registerCollector` table, collector/collector.go).
+///
+/// The CLI makes `--collector.<name>` and `--no-collector.<name>` from ``entries`` and resolves them with
+/// ``enabledCollectors(disableDefaults:toggles:)``; the server then calls ``register(enabled:options:registry:)``.
+public enum HostCollectorTable {
+    /// One collector.
+    public struct Entry: Sendable {
+        /// The name in flags and in the `collector` label of the scrape status families.
+        public let name: String
+        /// Whether it runs unless turned off (or unless `--collector.disable-defaults`).
+        public let isEnabledByDefault: Bool
+        /// Creates the collector's instruments on `meter` and adds its callback.
+        let factory: @Sendable (Meter, CollectorContext) throws(HostCollectorError) -> Void
+    }
+
+    /// Every collector, by name.
+    public static let entries: [Entry] = [
+        Entry(name: "cpu", isEnabledByDefault: true, factory: CPUCollector.register),
+        Entry(name: "diskstats", isEnabledByDefault: true, factory: DiskStatsCollector.register),
+        Entry(name: "filesystem", isEnabledByDefault: true, factory: FilesystemCollector.register),
+        Entry(name: "loadavg", isEnabledByDefault: true, factory: LoadAvgCollector.register),
+        Entry(name: "meminfo", isEnabledByDefault: true, factory: MeminfoCollector.register),
+        Entry(name: "netdev", isEnabledByDefault: true, factory: NetDevCollector.register),
+        Entry(name: "stat", isEnabledByDefault: true, factory: StatCollector.register),
+    ]
+
+    /// The collector names with whether each runs by default, for help texts.
+    public static var defaults: [(name: String, isEnabledByDefault: Bool)] {
+        entries.map { ($0.name, $0.isEnabledByDefault) }
+    }
+
+    /// The collectors to run, in table order: the defaults (none with `disableDefaults`), then each toggle in
+    /// order, a later toggle of a name overriding an earlier one. A toggle naming no collector is an error.
+    public static func enabledCollectors(
+        disableDefaults: Bool, toggles: [CollectorToggle]
+    ) throws(HostCollectorError) -> [String] {
+        var enabled: [String: Bool] = [:]
+        for entry in entries { enabled[entry.name] = entry.isEnabledByDefault && !disableDefaults }
+        for toggle in toggles {
+            guard enabled[toggle.name] != nil else {
+                throw .unknownCollector(name: toggle.name, known: entries.map(\.name))
+            }
+            enabled[toggle.name] = toggle.isEnabled
+        }
+        return entries.map(\.name).filter { enabled[$0] == true }
+    }
+
+    /// Creates one meter per collector in `enabled` (named like the collector, reporting its status), in table
+    /// order. The options are validated first, so an invalid option registers nothing.
+    public static func register(
+        enabled: [String], options: HostCollectorOptions, registry: MetricRegistry
+    ) throws(HostCollectorError) {
+        try options.validate()
+        for name in enabled where !entries.contains(where: { $0.name == name }) {
+            throw .unknownCollector(name: name, known: entries.map(\.name))
+        }
+        let context = CollectorContext(options: options)
+        for entry in entries where enabled.contains(entry.name) {
+            let meter = registry.makeMeter(name: entry.name, reportsCollectorStatus: true)
+            try entry.factory(meter, context)
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import HostCollectors
+import MetricsCore
+import ProcFS
+import Synchronization
+import Testing
+
+/// The shared fixture trees under `Tests/Fixtures`.
+enum Fixtures {
+    /// `Tests/Fixtures`, two levels up from this file once symlinks are resolved (the tests may be built from a
+    /// package whose `Tests/HostCollectorsTests` is a symlink to this directory).
+    static let directory: String = {
+        let path = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        return path.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    }()
+
+    /// The `--path.rootfs` the fixture tests use: mount points are statted under it, and the fake statistics are
+    /// keyed by those paths.
+    static let rootFS = "/host"
+
+    /// Statistics for the mounts of `proc/1/mountinfo` that the default filters keep; `/mnt/nfs` fails with ESTALE,
+    /// as a dead NFS server makes it.
+    static let filesystemStats = FixedFilesystemStats([
+        "/host": .success(statistics(blockSize: 4096, blocks: 5_000_000, free: 3_000_000, available: 2_750_000)),
+        "/host/run": .success(statistics(blockSize: 4096, blocks: 100_710, free: 100_500, available: 100_500)),
+        "/host/boot": .success(statistics(blockSize: 1024, blocks: 1_000_000, free: 750_000, available: 700_000)),
+        "/host/mnt/my disk": .success(
+            statistics(blockSize: 4096, blocks: 250_000_000, free: 125_000_000, available: 125_000_000)),
+        "/host/srv": .success(statistics(blockSize: 4096, blocks: 2_500_000, free: 500_000, available: 375_000)),
+        "/host/mnt/nfs": .failure(FilesystemStatsError(path: "/host/mnt/nfs", errno: ESTALE)),
+    ])
+
+    static func statistics(blockSize: UInt64, blocks: UInt64, free: UInt64, available: UInt64) -> FilesystemStatistics {
+        FilesystemStatistics(
+            blockSize: blockSize, blocks: blocks, freeBlocks: free, availableBlocks: available, files: blocks / 16,
+            freeFiles: free / 16)
+    }
+
+    /// Options over the fixture tree rooted at `directory` (or a copy of it), with fixed filesystem statistics and
+    /// page size.
+    static func options(
+        directory: String = Fixtures.directory, filesystemStats: any FilesystemStatsSource = Fixtures.filesystemStats
+    ) -> HostCollectorOptions {
+        var options = HostCollectorOptions(
+            procFS: ProcFS(root: directory + "/proc"), sysFS: SysFS(root: directory + "/sys"), rootFS: rootFS,
+            udevDatabase: UdevDatabase(root: directory + "/udev/data"))
+        options.filesystemStats = filesystemStats
+        options.pageSize = 4096
+        return options
+    }
+}
+
+/// Filesystem statistics from a table keyed by path; an unknown path fails with ENOENT.
+struct FixedFilesystemStats: FilesystemStatsSource {
+    let table: [String: Result<FilesystemStatistics, FilesystemStatsError>]
+
+    init(_ table: [String: Result<FilesystemStatistics, FilesystemStatsError>]) {
+        self.table = table
+    }
+
+    func statistics(path: String) throws(FilesystemStatsError) -> FilesystemStatistics {
+        guard let result = table[path] else { throw FilesystemStatsError(path: path, errno: ENOENT) }
+        return try result.get()
+    }
+}
+
+/// A registry with the status families of the host collectors and the given collectors registered.
+func makeRegistry(
+    collectors: [String], options: HostCollectorOptions, clock: MonotonicClock = .system, process: Bool = false
+) throws -> MetricRegistry {
+    let registry = try MetricRegistry(clock: clock, collectorStatusPrefix: "tally_scrape_collector")
+    try HostCollectorTable.register(enabled: collectors, options: options, registry: registry)
+    if process { try ProcessCollector.register(options: options, registry: registry) }
+    return registry
+}
+
+extension MetricsSnapshot {
+    /// The family whose samples are called `sampleName` (a counter family `x` has samples `x_total`).
+    func family(sample sampleName: String) -> MetricFamilySnapshot? {
+        families.first { family in
+            family.descriptor.name == sampleName
+                || (family.descriptor.type == .counter && family.descriptor.name + "_total" == sampleName)
+        }
+    }
+
+    /// The value of the series of `sampleName` with exactly `labels`.
+    func value(_ sampleName: String, _ labels: [String: String] = [:]) -> Double? {
+        guard let family = family(sample: sampleName) else { return nil }
+        for (labelSet, value) in zip(family.labelSets, family.values) where labelSet.dictionary == labels {
+            return value
+        }
+        return nil
+    }
+
+    /// The label sets of every series of `sampleName`.
+    func labels(_ sampleName: String) -> [[String: String]] {
+        family(sample: sampleName)?.labelSets.map(\.dictionary) ?? []
+    }
+
+    /// The values of a label over every series of `sampleName`, in exposure order.
+    func labelValues(_ sampleName: String, _ label: String) -> [String] {
+        labels(sampleName).compactMap { $0[label] }
+    }
+
+    /// `tally_scrape_collector_success{collector=…}`.
+    func success(_ collector: String) -> Double? {
+        value("tally_scrape_collector_success", ["collector": collector])
+    }
+}
+
+extension LabelSet {
+    var dictionary: [String: String] {
+        Dictionary(uniqueKeysWithValues: labels.map { ($0.name, $0.value) })
+    }
+}
+
+/// A copy of the fixture tree in a temporary directory, for tests that change files between collections.
+final class FixtureCopy {
+    let directory: String
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "tally-collectors-" + UUID().uuidString
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for tree in ["proc", "sys", "udev"] {
+            try manager.copyItem(atPath: Fixtures.directory + "/" + tree, toPath: directory + "/" + tree)
+        }
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Replaces `relative` (e.g. `proc/stat`) with `content`.
+    func write(_ relative: String, _ content: String) throws {
+        let path = directory + "/" + relative
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try content.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// Replaces `relative` with the file of the same name in the scenario `scenario` (`Tests/Fixtures/scenarios`).
+    func apply(scenario: String, _ relative: String) throws {
+        let content = try String(
+            contentsOfFile: Fixtures.directory + "/scenarios/" + scenario + "/" + relative, encoding: .utf8)
+        try write(relative, content)
+    }
+
+    func remove(_ relative: String) throws {
+        try FileManager.default.removeItem(atPath: directory + "/" + relative)
+    }
+}
+
+/// Seconds on the monotonic clock.
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// Runs `body` and returns how many seconds it took.
+func measure<Value>(_ body: () throws -> Value) rethrows -> (value: Value, seconds: Double) {
+    let start = monotonicSeconds()
+    let value = try body()
+    return (value, monotonicSeconds() - start)
+}
+
+/// A filesystem source whose calls for `hangingPaths` block until ``release()`` (or, so that a broken test cannot
+/// hang, for at most 60 s), like `statfs` on a dead NFS mount; other paths answer from `base` at once. It counts the
+/// calls per path.
+final class HangingFilesystemStats: FilesystemStatsSource {
+    let base: any FilesystemStatsSource
+    let hangingPaths: Set<String>
+    private let state = Mutex(State())
+
+    private struct State {
+        var isReleased = false
+        var calls: [String: Int] = [:]
+        var blocked = 0
+    }
+
+    init(base: any FilesystemStatsSource, hanging: Set<String>) {
+        self.base = base
+        hangingPaths = hanging
+    }
+
+    func statistics(path: String) throws(FilesystemStatsError) -> FilesystemStatistics {
+        state.withLock { $0.calls[path, default: 0] += 1 }
+        if hangingPaths.contains(path) {
+            state.withLock { $0.blocked += 1 }
+            let giveUp = monotonicSeconds() + 60
+            while !state.withLock({ $0.isReleased }) && monotonicSeconds() < giveUp {
+                usleep(1000)
+            }
+            state.withLock { $0.blocked -= 1 }
+        }
+        return try base.statistics(path: path)
+    }
+
+    func release() {
+        state.withLock { $0.isReleased = true }
+    }
+
+    func calls(_ path: String) -> Int {
+        state.withLock { $0.calls[path, default: 0] }
+    }
+
+    /// The number of calls blocked right now.
+    var blocked: Int {
+        state.withLock { $0.blocked }
+    }
+}
+
+/// Polls `condition` every 10 ms for up to `seconds`; whether it became true.
+func eventually(within seconds: Double, _ condition: () throws -> Bool) rethrows -> Bool {
+    let giveUp = monotonicSeconds() + seconds
+    while monotonicSeconds() < giveUp {
+        if try condition() { return true }
+        usleep(10_000)
+    }
+    return try condition()
+}
