@@ -15,6 +15,8 @@ public struct PushStateError: Error, Equatable, CustomStringConvertible {
 
 /// What a restore brought back.
 public struct PushStateRestoreReport: Sendable, Equatable {
+    /// The generation written in the file: journals from this generation on hold what came after it.
+    public var generation: UInt64
     public var families = 0
     public var series = 0
     /// Families that could not be registered again (their name now conflicts), with why.
@@ -26,6 +28,7 @@ public struct PushStateRestoreReport: Sendable, Equatable {
 ///
 /// ```
 /// tally-push-state 1
+/// generation 7
 /// family c crypto_data_processed -
 /// series 1200 stage="fetch",symbol="BTCUSDT"
 /// family ms crypto_processing_duration 0.005,0.01,0.025
@@ -37,10 +40,11 @@ public struct PushStateRestoreReport: Sendable, Equatable {
 enum PushStateCodec {
     static let header = "tally-push-state 1"
 
-    static func encode(_ families: [PushFamily]) -> [UInt8] {
+    static func encode(_ families: [PushFamily], generation: UInt64) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(families.reduce(64) { $0 + $1.seriesCount * 64 })
         append(header, to: &out)
+        append("generation \(generation)", to: &out)
         var seriesCount = 0
         for family in families where !family.isDropped && family.seriesCount > 0 {
             let bounds = family.kind.isHistogram ? family.upperBounds.map(formatNumber).joined(separator: ",") : "-"
@@ -80,7 +84,7 @@ enum PushStateCodec {
         var histograms: [(LabelSet, HistogramAccumulator)] = []
     }
 
-    static func decode(_ bytes: [UInt8]) throws(PushStateError) -> [DecodedFamily] {
+    static func decode(_ bytes: [UInt8]) throws(PushStateError) -> (generation: UInt64, families: [DecodedFamily]) {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw PushStateError(line: nil, message: "the file is not valid UTF-8")
         }
@@ -99,10 +103,14 @@ enum PushStateCodec {
             hex(fnv1a(bytes[0..<bodyLength])) == endFields[2]
         else { throw PushStateError(line: lines.count, message: "the checksum does not match the contents") }
 
+        guard lines.count >= 3, lines[1].hasPrefix("generation "), let generation = UInt64(lines[1].dropFirst(11))
+        else {
+            throw PushStateError(line: 2, message: "expected \"generation <number>\"")
+        }
         var families: [DecodedFamily] = []
         var seriesCount = 0
-        for (offset, line) in lines.dropFirst().dropLast().enumerated() {
-            let number = offset + 2
+        for (offset, line) in lines.dropFirst(2).dropLast().enumerated() {
+            let number = offset + 3
             if line.hasPrefix("family ") {
                 let fields = line.split(separator: " ")
                 guard fields.count == 4, let kind = PushedKind(code: fields[1]) else {
@@ -124,7 +132,7 @@ enum PushStateCodec {
         guard seriesCount == expectedSeries else {
             throw PushStateError(line: lines.count, message: "expected \(expectedSeries) series, found \(seriesCount)")
         }
-        return families
+        return (generation, families)
     }
 
     private static func decodeSeries(
@@ -231,22 +239,33 @@ extension PushedKind {
     }
 }
 
+/// The pushed families at one moment, taken cheaply under the store's lock (the copy shares storage until the
+/// store next changes) so that encoding the state file can run on another thread.
+public struct PushStateSnapshot: Sendable {
+    fileprivate let families: [PushFamily]
+    /// The store's ``PushStore/version`` when the snapshot was taken.
+    public let version: UInt64
+
+    /// The state file's contents.
+    public func encode(generation: UInt64) -> [UInt8] {
+        PushStateCodec.encode(families, generation: generation)
+    }
+}
+
 extension PushStore {
-    /// The stored series in the state-file format. The families are copied under the lock (the copy shares
-    /// storage until the store next changes) and encoded outside it, so ingestion waits only for the copy.
-    public func encodeState() -> (bytes: [UInt8], version: UInt64) {
-        let (families, version) = withState { ($0.families, $0.version) }
-        return (PushStateCodec.encode(families), version)
+    /// A snapshot of the stored series for the state file.
+    public func stateSnapshot() -> PushStateSnapshot {
+        withState { PushStateSnapshot(families: $0.families, version: $0.version) }
     }
 
     /// Restores a state file's series into this store, which should be empty. Families whose names now conflict
     /// with a registered metric are skipped and reported; a corrupt file restores nothing and throws.
     public func restoreState(_ bytes: [UInt8]) throws(PushStateError) -> PushStateRestoreReport {
-        let decoded = try PushStateCodec.decode(bytes)
+        let (generation, decoded) = try PushStateCodec.decode(bytes)
         let views = registry.views
         let now = currentSecond()
         return withState { state in
-            var report = PushStateRestoreReport()
+            var report = PushStateRestoreReport(generation: generation)
             for saved in decoded {
                 do {
                     var family = try State.makeFamily(

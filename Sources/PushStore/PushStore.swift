@@ -67,16 +67,20 @@ public final class PushStore: MetricProducer {
     public var seriesCount: Int { state.withLock { $0.seriesCount } }
 
     /// Applies lines under one lock: `body` gets a function that applies one line (without its `\n`) and returns
-    /// its refusal, or nil when it was taken.
+    /// its refusal, or nil when it was taken, and a function that deletes series as ``delete(name:labels:)`` does,
+    /// so that a stream's `!delete` takes effect exactly between the lines around it.
     public func ingest<Result>(
-        from transport: PushTransport?, _ body: (_ apply: (UnsafeRawBufferPointer) -> PushRejection?) -> Result
+        from transport: PushTransport?,
+        _ body: (
+            _ apply: (UnsafeRawBufferPointer) -> PushRejection?, _ delete: (String, [PushLabel]?) -> Int
+        ) -> Result
     ) -> Result {
         let now = currentSecond()
         let views = registry.views
         return state.withLock { state in
-            body { line in
-                state.apply(line, transport: transport, now: now, views: views, registry: registry)
-            }
+            body(
+                { line in state.apply(line, transport: transport, now: now, views: views, registry: registry) },
+                { name, labels in state.delete(name: name, labels: labels, registry: registry) })
         }
     }
 
@@ -89,22 +93,11 @@ public final class PushStore: MetricProducer {
     }
 
     /// Deletes a metric's series: all of them when `labels` is nil, else the one with exactly those labels.
+    /// `name` is sanitized; it may be the name as pushed, as exposed, or a counter's `_total` sample name.
     /// Returns how many series were removed.
     @discardableResult
     public func delete(name: String, labels: [PushLabel]?) -> Int {
-        let labelSet = labels.map { LabelSet($0.map { Label($0.name, $0.value) }) }
-        return state.withLock { state in
-            var removed = 0
-            for index in state.families.indices where state.families[index].isNamed(name) {
-                if let labelSet {
-                    removed += state.families[index].remove(labelSet) ? 1 : 0
-                } else {
-                    removed += state.families[index].removeSeries(updatedBefore: .max)
-                }
-            }
-            if removed > 0 { state.seriesRemoved(removed, registry: registry) }
-            return removed
-        }
+        state.withLock { $0.delete(name: name, labels: labels, registry: registry) }
     }
 
     /// Removes series older than their time to live; returns how many.
@@ -313,6 +306,20 @@ extension PushStore {
                 descriptor: descriptor, kind: kind, pushedName: name,
                 upperBounds: upperBounds ?? rule?.buckets ?? kind.defaultBuckets, timeToLive: timeToLive, rule: rule,
                 cardinalityLimit: rule?.cardinalityLimit ?? views.defaultCardinalityLimit)
+        }
+
+        mutating func delete(name: String, labels: [PushLabel]?, registry: MetricRegistry) -> Int {
+            let labelSet = labels.map { LabelSet($0.map { Label($0.name, $0.value) }) }
+            var removed = 0
+            for index in families.indices where families[index].isNamed(name) {
+                if let labelSet {
+                    removed += families[index].remove(labelSet) ? 1 : 0
+                } else {
+                    removed += families[index].removeSeries(updatedBefore: .max)
+                }
+            }
+            if removed > 0 { seriesRemoved(removed, registry: registry) }
+            return removed
         }
 
         /// Bookkeeping after series were removed: families left empty are forgotten and their names released,

@@ -30,7 +30,7 @@ private struct Fixture {
     /// Pushes lines; returns the refusals in order (nil for a line taken).
     @discardableResult
     func push(_ lines: String...) -> [PushRejection?] {
-        store.ingest(from: .stream) { apply in
+        store.ingest(from: .stream) { apply, _ in
             lines.map { line in
                 var bytes = Array(line.utf8)
                 return bytes.withUnsafeMutableBytes { apply(UnsafeRawBufferPointer($0)) }
@@ -224,11 +224,12 @@ private struct Fixture {
             #"crypto_api_requests:1|c|#endpoint:/with "quotes" and \back,status:error,symbol:BTCUSDT"#,
             "crypto_processing_queue_size:-2.5|g", "crypto_processing_duration:12|ms|#stage:fetch",
             "crypto_data_volume:1e9|h")
-        let (bytes, version) = fixture.store.encodeState()
-        #expect(version == 5)
+        let snapshot = fixture.store.stateSnapshot()
+        #expect(snapshot.version == 5)
+        let bytes = snapshot.encode(generation: 3)
         let restored = try Fixture()
         let report = try restored.store.restoreState(bytes)
-        #expect(report == PushStateRestoreReport(families: 4, series: 5, skipped: []))
+        #expect(report == PushStateRestoreReport(generation: 3, families: 4, series: 5, skipped: []))
         let original = fixture.registry.collect()
         let copy = restored.registry.collect()
         #expect(copy.families.map(\.descriptor) == original.families.map(\.descriptor))
@@ -246,7 +247,7 @@ private struct Fixture {
     func corruptStateIsRefusedWhole(damage: String) throws {
         let fixture = try Fixture()
         fixture.push("a:1|c|#k:v", "b:2|g")
-        var bytes = fixture.store.encodeState().bytes
+        var bytes = fixture.store.stateSnapshot().encode(generation: 1)
         switch damage {
         case "truncate": bytes.removeLast(10)
         case "flip": bytes[30] ^= 0x01
@@ -265,7 +266,7 @@ private struct Fixture {
         for _ in 0..<50_000 {
             let length = Int(generator.next() % 40)
             let line = (0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }
-            _ = fixture.store.ingest(from: .datagram) { apply in
+            _ = fixture.store.ingest(from: .datagram) { apply, _ in
                 line.withUnsafeBytes { apply($0) }
             }
         }
