@@ -42,4 +42,7 @@ ssize_t tally_receive_with_credentials(
 /// Returns 0 or an error number.
 int tally_set_current_thread_name(const char *name);
 
+/// The git revision tally was built from (set by Package.swift from the checkout), or "unknown".
+const char *tally_build_revision(void);
+
 #endif

@@ -1,0 +1,335 @@
+import EventLoop
+import Glibc
+import Logging
+import MetricsCore
+import PushProtocol
+import PushStore
+
+/// The push sockets on the event loop: a UNIX stream socket whose clients may ask for confirmations, and a UNIX
+/// datagram socket for fire-and-forget StatsD clients.
+final class PushService {
+    /// Who may push, by the peer's credentials; nil allows everyone the socket's file mode lets in.
+    struct PeerPolicy {
+        var allowedUserIDs: Set<uid_t>?
+        var allowedGroupIDs: Set<gid_t>?
+
+        func allows(_ credentials: PeerCredentials?) -> Bool {
+            guard allowedUserIDs != nil || allowedGroupIDs != nil else { return true }
+            guard let credentials else { return false }
+            return allowedUserIDs?.contains(credentials.userID) == true
+                || allowedGroupIDs?.contains(credentials.groupID) == true
+        }
+    }
+
+    let loop: EventLoop
+    let store: PushStore
+    let persistence: PushPersistence?
+    let logger: Logger
+    private let policy: PeerPolicy
+    /// One read buffer for every stream connection: each read is processed completely before the next.
+    let readBuffer: UnsafeMutableRawBufferPointer
+    /// The accepted lines of the batch being applied, for the journal.
+    var journalBuffer: [UInt8] = []
+    private let refusedPeers: Counter
+    private let streamLabels = LabelSet([Label("transport", PushTransport.stream.rawValue)])
+    private let datagramLabels = LabelSet([Label("transport", PushTransport.datagram.rawValue)])
+    private var listeners: [StreamListener] = []
+    private var datagramSockets: [DatagramSocket] = []
+    private var connections: [ObjectIdentifier: PushConnection] = [:]
+
+    /// The largest read from a stream connection.
+    static let readSize = 256 * 1024
+
+    init(
+        loop: EventLoop, store: PushStore, persistence: PushPersistence?, policy: PeerPolicy,
+        registry: MetricRegistry, logger: Logger
+    ) throws(MetricsError) {
+        self.loop = loop
+        self.store = store
+        self.persistence = persistence
+        self.policy = policy
+        self.logger = logger
+        self.readBuffer = .allocate(byteCount: Self.readSize, alignment: 16)
+        self.refusedPeers = try registry.makeCounter(
+            name: "tally_push_refused_peers_total",
+            help: "Push connections and datagrams refused because of the peer's user or group.")
+    }
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    func serve(stream listener: StreamListener) throws(SystemError) {
+        listeners.append(listener)
+        try listener.start(
+            on: loop,
+            onAccept: { [unowned self] socket in accept(socket) },
+            onError: { [logger] error in logger.warning("push accept failed", metadata: ["error": "\(error)"]) })
+    }
+
+    func serve(datagram socket: DatagramSocket) throws(SystemError) {
+        datagramSockets.append(socket)
+        try socket.start(
+            on: loop,
+            onDatagram: { [unowned self] bytes, received in receive(bytes, received) },
+            onError: { [logger] error in logger.warning("push receive failed", metadata: ["error": "\(error)"]) })
+    }
+
+    /// Stops listening (removing the socket files tally created) and closes connections once their replies are out.
+    func stop() {
+        for listener in listeners { listener.close() }
+        for socket in datagramSockets { socket.close() }
+        listeners = []
+        datagramSockets = []
+        for connection in connections.values { connection.finish() }
+    }
+
+    private func accept(_ socket: consuming FileDescriptor) {
+        let credentials = try? socket.peerCredentials()
+        guard policy.allows(credentials) else {
+            refusedPeers.add(1, labels: streamLabels)
+            logger.debug("push connection refused", metadata: ["uid": "\(credentials?.userID ?? 0)"])
+            try? socket.close()
+            return
+        }
+        let connection = PushConnection(socket: socket, service: self)
+        connections[ObjectIdentifier(connection)] = connection
+        do {
+            try connection.start()
+        } catch {
+            connection.close()
+        }
+    }
+
+    func connectionClosed(_ connection: PushConnection) {
+        connections[ObjectIdentifier(connection)] = nil
+    }
+
+    private func receive(_ bytes: UnsafeRawBufferPointer, _ received: ReceivedDatagram) {
+        guard policy.allows(received.credentials) else {
+            refusedPeers.add(1, labels: datagramLabels)
+            return
+        }
+        if received.isTruncated {
+            store.countRejection(.lineTooLong, from: .datagram)
+            return
+        }
+        let journalling = persistence != nil
+        journalBuffer.removeAll(keepingCapacity: true)
+        var commands = 0
+        store.ingest(from: .datagram) { apply, _ in
+            PushLineSplitter.forEachLine(inDatagram: bytes) { output in
+                guard case .line(let line) = output else { return }
+                if PushCommand.parse(line) != nil {
+                    commands += 1
+                } else if apply(line) == nil, journalling {
+                    journalBuffer.append(contentsOf: line)
+                    journalBuffer.append(UInt8(ascii: "\n"))
+                }
+            }
+        }
+        for _ in 0..<commands { store.countRejection(.unknownCommand, from: .datagram) }
+        persistence?.append(journalBuffer)
+    }
+}
+
+/// One stream push connection: lines in, and replies out only to clients that send commands.
+final class PushConnection: EventHandler {
+    private var socket: FileDescriptor?
+    private unowned let service: PushService
+    private var splitter = PushLineSplitter()
+    private var ledger = PushSyncLedger()
+    /// Replies produced but waiting until the journal sequence they depend on is durable.
+    private var heldReplies: [(sequence: UInt64, bytes: [UInt8])] = []
+    private var output: [UInt8] = []
+    private var outputOffset = 0
+    private var closesWhenFlushed = false
+    /// Replies a client lets pile up unread before the connection is dropped.
+    private static let maximumUnreadReplies = 1 << 20
+    /// Reads handled per readiness event, so that one busy pusher does not starve HTTP clients.
+    private static let readsPerEvent = 4
+
+    init(socket: consuming FileDescriptor, service: PushService) {
+        self.socket = Optional(socket)
+        self.service = service
+    }
+
+    func start() throws(SystemError) {
+        switch socket {
+        case .some(let socket): try service.loop.register(socket, interest: .input, handler: self)
+        case .none: break
+        }
+    }
+
+    private var isOpen: Bool { socket != nil }
+
+    private func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        switch socket {
+        case .some(let socket): try socket.read(into: buffer)
+        case .none: .processed(0)
+        }
+    }
+
+    private func writePendingOutput() throws(SystemError) -> IOResult<Int> {
+        let offset = outputOffset
+        let result = output.withUnsafeBytes { bytes -> Result<IOResult<Int>, SystemError> in
+            switch socket {
+            case .some(let socket):
+                Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                }
+            case .none: .success(.processed(0))
+            }
+        }
+        return try result.get()
+    }
+
+    private func setInterest(_ interest: EpollEvents) {
+        switch socket {
+        case .some(let socket): try? service.loop.setInterest(interest, for: socket)
+        case .none: break
+        }
+    }
+
+    func handle(events: EpollEvents) {
+        if events.contains(.output) { flush() }
+        guard !events.isDisjoint(with: [.input, .hangup, .error, .readHangup]) else { return }
+        readAvailable(maximumReads: Self.readsPerEvent)
+    }
+
+    /// Reads and applies what the client sent, at most `maximumReads` reads.
+    private func readAvailable(maximumReads: Int) {
+        for _ in 0..<maximumReads {
+            guard isOpen else { return }
+            let buffer = service.readBuffer
+            let result: IOResult<Int>
+            do {
+                result = try read(into: buffer)
+            } catch {
+                close()
+                return
+            }
+            guard case .processed(let count) = result else { return }
+            if count == 0 {
+                process(UnsafeRawBufferPointer(start: nil, count: 0), isEnd: true)
+                closeWhenFlushed()
+                return
+            }
+            process(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), isEnd: false)
+        }
+    }
+
+    /// Applies one read's lines under one store lock, handling commands in line order.
+    private func process(_ chunk: UnsafeRawBufferPointer, isEnd: Bool) {
+        let service = self.service
+        let journalling = service.persistence != nil
+        service.journalBuffer.removeAll(keepingCapacity: true)
+        var replies: [UInt8] = []
+        var refusedOutside: [PushRejectionReason] = []
+        service.store.ingest(from: .stream) { apply, delete in
+            func handle(_ output: PushLineSplitter.Output) {
+                let lineNumber = self.ledger.nextLineNumber()
+                guard case .line(let line) = output else {
+                    let rejection = PushRejection(.lineTooLong, "line longer than 65536 bytes")
+                    self.ledger.recordRejected(rejection, lineNumber: lineNumber)
+                    refusedOutside.append(.lineTooLong)
+                    return
+                }
+                switch PushCommand.parse(line) {
+                case .none:
+                    if let rejection = apply(line) {
+                        self.ledger.recordRejected(rejection, lineNumber: lineNumber)
+                    } else {
+                        self.ledger.recordAccepted()
+                        if journalling {
+                            service.journalBuffer.append(contentsOf: line)
+                            service.journalBuffer.append(UInt8(ascii: "\n"))
+                        }
+                    }
+                case .success(.sync):
+                    self.ledger.encodeSyncReply(into: &replies)
+                case .success(let command):
+                    guard case .delete(let name, let labels) = command else { return }
+                    PushReply.deleted(count: delete(name, labels)).encode(into: &replies)
+                    if journalling {
+                        command.encode(into: &service.journalBuffer)
+                        service.journalBuffer.append(UInt8(ascii: "\n"))
+                    }
+                case .failure(let rejection):
+                    refusedOutside.append(rejection.reason)
+                    PushReply.error(reason: rejection.reason, message: rejection.message).encode(into: &replies)
+                }
+            }
+            if isEnd {
+                splitter.finish(handle)
+            } else {
+                splitter.consume(chunk, handle)
+            }
+        }
+        for reason in refusedOutside { service.store.countRejection(reason, from: .stream) }
+        let sequence = service.persistence?.append(service.journalBuffer) ?? 0
+        guard !replies.isEmpty else { return }
+        heldReplies.append((sequence, replies))
+        if let persistence = service.persistence {
+            persistence.whenDurable { [weak self] in self?.releaseReplies() }
+        } else {
+            releaseReplies()
+        }
+    }
+
+    /// Moves the replies whose lines are durable to the output, in order.
+    private func releaseReplies() {
+        let durable = service.persistence?.durableSequence ?? .max
+        while let first = heldReplies.first, first.sequence <= durable {
+            output.append(contentsOf: first.bytes)
+            heldReplies.removeFirst()
+        }
+        flush()
+    }
+
+    private func flush() {
+        guard isOpen else { return }
+        while outputOffset < output.count {
+            let result = try? writePendingOutput()
+            guard case .processed(let count)? = result else {
+                if result == nil {
+                    close()
+                    return
+                }
+                break
+            }
+            outputOffset += count
+        }
+        if outputOffset == output.count {
+            output.removeAll(keepingCapacity: true)
+            outputOffset = 0
+            if closesWhenFlushed, heldReplies.isEmpty {
+                close()
+                return
+            }
+        } else if output.count - outputOffset > Self.maximumUnreadReplies {
+            close()
+            return
+        }
+        setInterest(outputOffset < output.count ? [.input, .output] : .input)
+    }
+
+    /// Applies everything the client has sent so far, then closes once the replies are out (shutdown).
+    func finish() {
+        readAvailable(maximumReads: .max)
+        closeWhenFlushed()
+    }
+
+    /// Closes once every held reply has been written (the client has finished sending).
+    func closeWhenFlushed() {
+        closesWhenFlushed = true
+        setInterest(output.isEmpty ? [] : .output)
+        if heldReplies.isEmpty { flush() }
+    }
+
+    func close() {
+        guard let socket = socket.take() else { return }
+        try? service.loop.deregister(socket)
+        try? socket.close()
+        service.connectionClosed(self)
+    }
+}

@@ -1,0 +1,274 @@
+import EventLoop
+import Glibc
+import HTTP1
+import HostCollectors
+import Logging
+import MetricsCore
+import PushStore
+import Systemd
+
+/// tally serving: the HTTP listeners, the push sockets, the collectors and systemd supervision, on one event loop.
+///
+/// Start-up happens in ``init(options:logger:)``: the configuration is loaded, the collectors registered, the push
+/// state restored and every listener bound. ``run()`` then makes a first collection, tells systemd `READY=1`, and
+/// serves until SIGTERM or SIGINT. SIGHUP reloads the configuration file. Call
+/// `prepareProcessSignals()` before creating a server, while the process has one thread.
+public final class Server {
+    private let options: ServerOptions
+    private let logger: Logger
+    private let loop: EventLoop
+    private let registry: MetricRegistry
+    private let workers: ScrapeWorkers
+    private let http: HTTPServer
+    private let pushStore: PushStore?
+    private let push: PushService?
+    private let persistence: PushPersistence?
+    private let notifier = SystemdNotifier()
+    private let reloadSuccess: Gauge
+    private var signals: SignalFD?
+    private var lastError: String?
+    private var isStopping = false
+    /// A short summary of where tally listens, for the log and systemd's STATUS.
+    private var listening: [String] = []
+
+    private static let scrapeWorkerCount = 2
+
+    public init(options: ServerOptions, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        let configuration =
+            try options.configFile.map { path throws in try TallyConfiguration.load(path: path) }
+            ?? TallyConfiguration()
+        registry = try MetricRegistry(views: configuration.views, collectorStatusPrefix: "tally_scrape_collector")
+        let buildInfo = try registry.makeGauge(
+            name: "tally_build_info",
+            help: "A constant 1 labelled with the version, revision and Swift compiler of tally.")
+        buildInfo.record(
+            1,
+            labels: LabelSet([
+                Label("version", BuildInfo.version), Label("revision", BuildInfo.revision),
+                Label("swift_version", BuildInfo.swiftVersion),
+            ]))
+        reloadSuccess = try registry.makeGauge(
+            name: "tally_config_last_reload_successful", help: "Whether the last configuration load succeeded.")
+        reloadSuccess.record(1)
+        try options.collectors.validate()
+        try HostCollectorTable.register(
+            enabled: options.enabledCollectors, options: options.collectors, registry: registry)
+        try ProcessCollector.register(options: options.collectors, registry: registry)
+
+        loop = try EventLoop()
+        let pushEnabled = !options.pushSocket.isEmpty || !options.pushDatagramSocket.isEmpty
+        if pushEnabled {
+            let store = try PushStore(
+                registry: registry,
+                limits: PushLimits(
+                    maxSeries: configuration.maxPushedSeries,
+                    defaultTimeToLiveSeconds: configuration.defaultTimeToLiveSeconds))
+            let persistence =
+                options.pushStateFile.isEmpty
+                ? nil : PushPersistence(stateFile: options.pushStateFile, store: store, loop: loop, logger: logger)
+            try persistence?.restoreAndStart()
+            pushStore = store
+            self.persistence = persistence
+            push = try PushService(
+                loop: loop, store: store, persistence: persistence,
+                policy: PushService.PeerPolicy(
+                    allowedUserIDs: options.pushAllowedUserIDs, allowedGroupIDs: options.pushAllowedGroupIDs),
+                registry: registry, logger: logger)
+        } else {
+            pushStore = nil
+            persistence = nil
+            push = nil
+        }
+        workers = try ScrapeWorkers(registry: registry, count: Self.scrapeWorkerCount)
+        http = try HTTPServer(
+            loop: loop, workers: workers, registry: registry,
+            limits: HTTPServer.Limits(
+                maxConnections: options.maxConnections, maxScrapesInFlight: options.maxScrapesInFlight,
+                connection: HTTPConnectionStateMachine.Configuration(
+                    headerTimeout: options.headerTimeout, idleTimeout: options.idleTimeout)),
+            telemetryPath: options.telemetryPath, logger: logger)
+        try bindListeners()
+    }
+
+    // MARK: Listeners
+
+    private func bindListeners() throws {
+        if options.usesSystemdSockets {
+            var wanted: Set<SocketActivation.Listener> = [.http]
+            if !options.pushSocket.isEmpty { wanted.insert(.push) }
+            if !options.pushDatagramSocket.isEmpty { wanted.insert(.pushDatagram) }
+            let passed = try SocketActivation.listeners(enabled: wanted)
+            for descriptor in passed.http {
+                let listener = try StreamListener(adopting: descriptor)
+                try http.serve(listener)
+                listening.append("http \(listener.localAddress) (systemd)")
+            }
+            for descriptor in passed.push {
+                try push?.serve(stream: StreamListener(adopting: descriptor))
+                listening.append("push stream (systemd)")
+            }
+            for descriptor in passed.pushDatagram {
+                try push?.serve(datagram: DatagramSocket(adopting: descriptor))
+                listening.append("push datagram (systemd)")
+            }
+            return
+        }
+        for text in options.listenAddresses {
+            let listener = try StreamListener(tcp: ListenAddress(parsing: text))
+            try http.serve(listener)
+            listening.append("http \(listener.localAddress)")
+        }
+        let socketOptions = UnixSocketOptions(mode: options.pushSocketMode, group: options.pushSocketGroup)
+        if !options.pushSocket.isEmpty {
+            let path = try bindWithFallback(
+                options.pushSocket, isDefault: options.pushSocket == PushSocketPaths.defaultStream
+            ) {
+                path in try push?.serve(stream: StreamListener(unixPath: path, options: socketOptions))
+            }
+            listening.append("push stream \(path)")
+        }
+        if !options.pushDatagramSocket.isEmpty {
+            let path = try bindWithFallback(
+                options.pushDatagramSocket, isDefault: options.pushDatagramSocket == PushSocketPaths.defaultDatagram
+            ) { path in try push?.serve(datagram: DatagramSocket(unixPath: path, options: socketOptions)) }
+            listening.append("push datagram \(path)")
+        }
+    }
+
+    /// Binds a push socket at `path`; a default path tally may not create (no root) falls back to a directory of
+    /// the user's. Returns the path bound.
+    private func bindWithFallback(_ path: String, isDefault: Bool, bind: (String) throws -> Void) throws -> String {
+        do {
+            try bind(path)
+            return path
+        } catch {
+            guard isDefault, Self.isPermissionProblem(error) else { throw error }
+            let fallback = PushSocketPaths.fallback(for: path)
+            logger.notice(
+                "cannot create the default push socket; using a path of this user instead",
+                metadata: ["default": "\(path)", "path": "\(fallback)", "reason": "\(error)"])
+            try bind(fallback)
+            return fallback
+        }
+    }
+
+    private static func isPermissionProblem(_ error: any Error) -> Bool {
+        let denied: Set<Int32> = [EACCES, EPERM, EROFS]
+        switch error {
+        case SocketError.system(let failure), SocketError.cannotCreateDirectory(_, _, let failure):
+            return denied.contains(failure.errno)
+        case let failure as SystemError:
+            return denied.contains(failure.errno)
+        default:
+            return false
+        }
+    }
+
+    // MARK: Running
+
+    /// Serves until SIGTERM or SIGINT; returns the process exit status.
+    public func run() throws -> Int32 {
+        signals = try SignalFD(.server, loop: loop) { [unowned self] signal in
+            if signal == SIGHUP { reload() } else { shutDown(signal: signal) }
+        }
+        let first = registry.collect()
+        for failed in first.producerResults where !failed.succeeded {
+            logger.warning(
+                "collector failed in the first collection",
+                metadata: ["collector": "\(failed.name)", "error": "\(failed.error ?? "")"])
+        }
+        http.isReady = true
+        logger.info(
+            "tally is serving",
+            metadata: [
+                "version": "\(BuildInfo.version)", "listening": "\(listening.joined(separator: ", "))",
+                "collectors": "\(options.enabledCollectors.joined(separator: ","))",
+            ])
+        notify { try $0.ready() }
+        updateStatus()
+        scheduleTimers()
+        try loop.run()
+        workers.shutDown(workerCount: Self.scrapeWorkerCount)
+        return 0
+    }
+
+    private func scheduleTimers() {
+        do {
+            if let watchdog = try Watchdog.fromEnvironment() {
+                let interval = max(watchdog.pingInterval, .milliseconds(10))
+                loop.schedule(after: .zero, repeating: interval) { [unowned self] in notify { try $0.watchdog() } }
+                logger.info("systemd watchdog enabled", metadata: ["ping_interval": "\(interval)"])
+            }
+        } catch {
+            logger.warning("ignoring an unusable systemd watchdog setting", metadata: ["error": "\(error)"])
+        }
+        loop.schedule(after: .seconds(10), repeating: .seconds(10)) { [unowned self] in updateStatus() }
+        if let pushStore {
+            loop.schedule(after: .seconds(1), repeating: .seconds(1)) { pushStore.expireSeries() }
+        }
+        if let persistence {
+            loop.schedule(after: options.pushStateInterval, repeating: options.pushStateInterval) {
+                persistence.compact()
+            }
+        }
+    }
+
+    /// SIGHUP: reload the configuration file. An invalid file is kept out; the error is logged and shown in
+    /// systemd's STATUS until a good one is loaded.
+    private func reload() {
+        notify { try $0.reloading() }
+        if let path = options.configFile {
+            do {
+                let configuration = try TallyConfiguration.load(path: path)
+                registry.updateViews(configuration.views)
+                pushStore?.limits = PushLimits(
+                    maxSeries: configuration.maxPushedSeries,
+                    defaultTimeToLiveSeconds: configuration.defaultTimeToLiveSeconds)
+                lastError = nil
+                reloadSuccess.record(1)
+                logger.info("configuration reloaded", metadata: ["file": "\(path)"])
+            } catch {
+                lastError = "configuration not reloaded: \(error)"
+                reloadSuccess.record(0)
+                logger.error("configuration not reloaded; the previous one stays", metadata: ["error": "\(error)"])
+            }
+        }
+        updateStatus()
+        notify { try $0.ready() }
+    }
+
+    /// SIGTERM or SIGINT: stop accepting, finish what is in flight, save the push state, remove the socket files.
+    private func shutDown(signal: Int32) {
+        guard !isStopping else { return }
+        isStopping = true
+        notify { try $0.stopping() }
+        logger.info("shutting down", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
+        http.isReady = false
+        http.stopAccepting()
+        push?.stop()
+        persistence?.close()
+        http.onDrained = { [loop] in loop.stop() }
+        loop.schedule(after: .milliseconds(800)) { [loop] in loop.stop() }
+    }
+
+    private func updateStatus() {
+        var parts = [listening.first ?? "serving"]
+        if let pushStore { parts.append("\(pushStore.seriesCount) pushed series") }
+        parts.append("\(http.scrapesServed) scrapes served")
+        parts.append("last error: \(lastError ?? "none")")
+        let line = parts.joined(separator: "; ")
+        notify { try $0.status(line) }
+    }
+
+    /// Sends a notification to systemd; a failure is logged, never fatal (sd_notify(3) says to ignore them).
+    private func notify(_ send: (SystemdNotifier) throws -> Void) {
+        guard notifier.isActive else { return }
+        do {
+            try send(notifier)
+        } catch {
+            logger.warning("cannot notify systemd", metadata: ["error": "\(error)"])
+        }
+    }
+}
