@@ -7,7 +7,7 @@ RELEASE_OPTS := -c release --static-swift-stdlib
 PYTHON       ?= python3
 
 # Debian packages needed to build, and the real peers the tests run against.
-BUILD_PACKAGES := libsystemd-dev pkg-config zlib1g-dev
+BUILD_PACKAGES := libsystemd-dev libyaml-dev pkg-config zlib1g-dev
 TEST_PACKAGES  := prometheus prometheus-node-exporter socat netcat-openbsd curl systemd
 PIP_PACKAGES   := prometheus_client statsd datadog pytest
 

@@ -29,13 +29,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System-library shims.
         .target(name: "CLinux", cSettings: [.define("TALLY_REVISION", to: "\"\(revision)\"")]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
         // Pure modules.
         .target(name: "ProcFS", swiftSettings: strict),
@@ -53,9 +53,8 @@ let package = Package(
             name: "TallyServer",
             dependencies: [
                 "MetricsCore", "Exposition", "HostCollectors", "ProcFS", "PushProtocol", "PushStore", "HTTP1",
-                "EventLoop", "Systemd", "CLinux",
+                "EventLoop", "Systemd", "CLinux", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
         ),

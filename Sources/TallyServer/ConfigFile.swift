@@ -1,5 +1,4 @@
 import MetricsCore
-import Yams
 
 /// The `--config.file` contents: how pushed metrics are exposed and bounded, in the spirit of the seed's
 /// OpenTelemetry Views.
@@ -50,13 +49,11 @@ public struct TallyConfiguration: Equatable, Sendable {
 
     /// Parses and validates configuration text; `file` names it in errors.
     public static func parse(yaml: String, file: String) throws(ConfigurationError) -> TallyConfiguration {
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw ConfigurationError(yamlError: error, file: file)
+            root = try YAMLDocument.load(yaml)
         } catch {
-            throw ConfigurationError(file: file, line: nil, message: String(describing: error))
+            throw ConfigurationError(file: file, line: error.line, message: "invalid YAML: \(error.message)")
         }
         var configuration = TallyConfiguration()
         guard let root else { return configuration }
@@ -76,7 +73,7 @@ public struct TallyConfiguration: Equatable, Sendable {
             }
         }
         if let rules = top["rules"] {
-            guard case .sequence(let sequence) = rules else {
+            guard case .sequence(let sequence, _) = rules else {
                 throw reader.error(rules, "rules must be a list")
             }
             configuration.views.rules = try sequence.enumerated().map { (index, node) throws(ConfigurationError) in
@@ -99,20 +96,6 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
         self.message = message
     }
 
-    init(yamlError: YamlError, file: String) {
-        switch yamlError {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-            .composer(_, let problem, let mark, _):
-            self.init(file: file, line: mark.line, message: "invalid YAML: \(problem)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            self.init(
-                file: file, line: context.mark.line,
-                message: "duplicate keys: \(duplicates.joined(separator: ", "))")
-        default:
-            self.init(file: file, line: nil, message: "invalid YAML: \(yamlError)")
-        }
-    }
-
     public var description: String {
         if let line { return "\(file):\(line): \(message)" }
         return "\(file): \(message)"
@@ -123,43 +106,46 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
 private struct NodeReader {
     let file: String
 
-    func error(_ node: Node, _ message: String) -> ConfigurationError {
-        ConfigurationError(file: file, line: node.mark?.line, message: message)
+    func error(_ node: YAMLNode, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: file, line: node.line, message: message)
     }
 
-    func mapping(_ node: Node, allowedKeys: Set<String>, context: String) throws(ConfigurationError) -> [String: Node] {
-        guard case .mapping(let mapping) = node else { throw error(node, "\(context) must be a mapping") }
-        var fields: [String: Node] = [:]
-        for (key, value) in mapping {
-            guard let name = key.string else { throw error(key, "keys in \(context) must be strings") }
+    func mapping(
+        _ node: YAMLNode, allowedKeys: Set<String>, context: String
+    ) throws(ConfigurationError)
+        -> [String: YAMLNode]
+    {
+        guard case .mapping(let pairs, _) = node else { throw error(node, "\(context) must be a mapping") }
+        var fields: [String: YAMLNode] = [:]
+        for (key, value) in pairs {
+            guard let name = key.text else { throw error(key, "keys in \(context) must be strings") }
             guard allowedKeys.contains(name) else {
                 let known = allowedKeys.sorted().joined(separator: ", ")
                 throw error(key, "unknown key \"\(name)\" in \(context) (known: \(known))")
             }
+            guard fields[name] == nil else { throw error(key, "duplicate key \"\(name)\" in \(context)") }
             fields[name] = value
         }
         return fields
     }
 
-    func string(_ node: Node, _ field: String) throws(ConfigurationError) -> String {
-        guard case .scalar(let scalar) = node else { throw error(node, "\(field) must be a string") }
-        return scalar.string
+    func string(_ node: YAMLNode, _ field: String) throws(ConfigurationError) -> String {
+        guard let text = node.text else { throw error(node, "\(field) must be a string") }
+        return text
     }
 
-    func positiveInteger(_ node: Node, _ field: String) throws(ConfigurationError) -> Int {
-        guard case .scalar = node, let value = node.int, value > 0 else {
-            throw error(node, "\(field) must be a positive integer")
-        }
+    func positiveInteger(_ node: YAMLNode, _ field: String) throws(ConfigurationError) -> Int {
+        guard let value = node.integer, value > 0 else { throw error(node, "\(field) must be a positive integer") }
         return value
     }
 
-    func bool(_ node: Node, _ field: String) throws(ConfigurationError) -> Bool {
-        guard case .scalar = node, let value = node.bool else { throw error(node, "\(field) must be true or false") }
+    func bool(_ node: YAMLNode, _ field: String) throws(ConfigurationError) -> Bool {
+        guard let value = node.boolean else { throw error(node, "\(field) must be true or false") }
         return value
     }
 
     /// A Prometheus-style duration; zero means "keep forever", so it becomes nil.
-    func timeToLive(_ node: Node) throws(ConfigurationError) -> Double? {
+    func timeToLive(_ node: YAMLNode) throws(ConfigurationError) -> Double? {
         let text = try string(node, "ttl")
         guard let seconds = parseDuration(text) else {
             throw error(node, "ttl \"\(text)\" is not a duration like 30s, 15m, 1h30m or 0")
@@ -167,8 +153,10 @@ private struct NodeReader {
         return seconds > 0 ? seconds : nil
     }
 
-    func labelNames(_ node: Node, _ field: String) throws(ConfigurationError) -> Set<String> {
-        guard case .sequence(let sequence) = node else { throw error(node, "\(field) must be a list of label names") }
+    func labelNames(_ node: YAMLNode, _ field: String) throws(ConfigurationError) -> Set<String> {
+        guard case .sequence(let sequence, _) = node else {
+            throw error(node, "\(field) must be a list of label names")
+        }
         var names = Set<String>()
         for item in sequence {
             let name = try string(item, field)
@@ -178,7 +166,7 @@ private struct NodeReader {
         return names
     }
 
-    func rule(_ node: Node, number: Int) throws(ConfigurationError) -> ViewRule {
+    func rule(_ node: YAMLNode, number: Int) throws(ConfigurationError) -> ViewRule {
         let context = "rule \(number)"
         let fields = try mapping(
             node,
@@ -203,12 +191,12 @@ private struct NodeReader {
         }
         if let help = fields["help"] { rule.help = try string(help, "help") }
         if let buckets = fields["buckets"] {
-            guard case .sequence(let sequence) = buckets else {
+            guard case .sequence(let sequence, _) = buckets else {
                 throw error(buckets, "buckets must be a list of numbers")
             }
             var bounds: [Double] = []
             for item in sequence {
-                guard case .scalar = item, let value = item.float else {
+                guard let value = item.number else {
                     throw error(item, "bucket boundary must be a number")
                 }
                 bounds.append(value)
