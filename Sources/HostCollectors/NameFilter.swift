@@ -3,8 +3,8 @@ import Synchronization
 /// node_exporter's device filter: a name is left out when it matches the exclude pattern or does not match the
 /// include pattern (collector/device_filter.go). At most one of the two is set.
 ///
-/// Matching a Swift `Regex` costs microseconds, and the names seen on a machine (devices, interfaces, mount points)
-/// hardly change, so each decision is remembered per name; the memory is bounded by forgetting everything once
+/// The names seen on a machine (devices, interfaces, mount points) hardly change, so each decision is remembered
+/// per name rather than matched again on every scrape; the memory is bounded by forgetting everything once
 /// ``decisionLimit`` names have been seen (interfaces of short-lived containers come and go).
 final class NameFilter: Sendable {
     private let state: Mutex<State>
@@ -13,8 +13,8 @@ final class NameFilter: Sendable {
     static let decisionLimit = 1024
 
     private struct State {
-        let exclude: Regex<AnyRegexOutput>?
-        let include: Regex<AnyRegexOutput>?
+        let exclude: Pattern?
+        let include: Pattern?
         var decisions: [String: Bool] = [:]
     }
 
@@ -34,12 +34,12 @@ final class NameFilter: Sendable {
         state = Mutex(State(exclude: excludeRegex, include: includeRegex))
     }
 
-    private static func compile(_ pattern: String, flag: String) throws(HostCollectorError) -> Regex<AnyRegexOutput>? {
+    private static func compile(_ pattern: String, flag: String) throws(HostCollectorError) -> Pattern? {
         guard !pattern.isEmpty else { return nil }
         do {
-            return try Regex(pattern)
+            return try Pattern(pattern)
         } catch {
-            throw .invalidPattern(flag: flag, pattern: pattern, reason: String(describing: error))
+            throw .invalidPattern(flag: flag, pattern: pattern, reason: error.reason)
         }
     }
 
@@ -48,8 +48,8 @@ final class NameFilter: Sendable {
         state.withLock { state in
             if let decision = state.decisions[name] { return decision }
             var admitted = true
-            if let exclude = state.exclude, name.contains(exclude) { admitted = false }
-            if admitted, let include = state.include, !name.contains(include) { admitted = false }
+            if let exclude = state.exclude, exclude.matches(name) { admitted = false }
+            if admitted, let include = state.include, !include.matches(name) { admitted = false }
             if state.decisions.count >= Self.decisionLimit { state.decisions.removeAll(keepingCapacity: true) }
             state.decisions[name] = admitted
             return admitted
