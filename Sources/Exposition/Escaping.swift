@@ -7,13 +7,23 @@ extension ExpositionFormat {
     /// escaping is the same in both formats.
     public func appendHelp(_ help: String, to bytes: inout [UInt8]) {
         let escapesQuotes = self == .openMetrics100
-        for byte in help.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): bytes.appendASCII("\\\\")
-            case UInt8(ascii: "\n"): bytes.appendASCII("\\n")
-            case UInt8(ascii: "\"") where escapesQuotes: bytes.appendASCII("\\\"")
-            default: bytes.append(byte)
+        var help = help
+        help.withUTF8 { text in
+            // The runs between characters that need escaping are copied in one piece; most HELP texts are one run.
+            var runStart = 0
+            for index in 0..<text.count {
+                let escape: StaticString
+                switch text[index] {
+                case UInt8(ascii: "\\"): escape = #"\\"#
+                case UInt8(ascii: "\n"): escape = #"\n"#
+                case UInt8(ascii: "\"") where escapesQuotes: escape = #"\""#
+                default: continue
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart..<index]))
+                bytes.appendASCII(escape)
+                runStart = index + 1
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: text[runStart...]))
         }
     }
 }

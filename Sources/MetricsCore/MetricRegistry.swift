@@ -258,13 +258,25 @@ public final class MetricRegistry: Sendable {
         return MetricsSnapshot(families: families, producerResults: results)
     }
 
+    /// The `collector` label set of a producer, made once per name.
+    private static func collectorLabels(_ name: String) -> LabelSet {
+        collectorLabelCache.withLock { cache in
+            if let labels = cache[name] { return labels }
+            let labels = LabelSet([Label("collector", name)])
+            cache[name] = labels
+            return labels
+        }
+    }
+
+    private static let collectorLabelCache = Mutex<[String: LabelSet]>([:])
+
     private static func statusFamilies(
         _ descriptors: (duration: MetricDescriptor, success: MetricDescriptor), results: [ProducerResult],
         producers: [any MetricProducer]
     ) -> [MetricFamilySnapshot] {
         var reported = zip(producers, results).filter { $0.0.reportsCollectorStatus }.map(\.1)
-        reported.sort { compareUTF8($0.name, $1.name) < 0 }
-        let labelSets = reported.map { LabelSet([Label("collector", $0.name)]) }
+        reported.sort { $0.name < $1.name }
+        let labelSets = reported.map { collectorLabels($0.name) }
         return [
             MetricFamilySnapshot(
                 descriptor: descriptors.duration, labelSets: labelSets, values: reported.map(\.durationSeconds)),

@@ -27,8 +27,14 @@ public struct ObservationRecorder: ~Copyable {
     fileprivate var observations: [[(labels: LabelSet, value: Double)]]
     private let meterIdentifier: ObjectIdentifier
 
-    fileprivate init(instrumentCount: Int, meter: ObjectIdentifier) {
-        observations = Array(repeating: [], count: instrumentCount)
+    /// A recorder whose buffers have room for as many observations per instrument as `expectedCounts` says
+    /// (what the previous collection observed), so that a steady collection does not grow them step by step.
+    fileprivate init(expectedCounts: [Int], instrumentCount: Int, meter: ObjectIdentifier) {
+        observations = (0..<instrumentCount).map { index in
+            var buffer: [(labels: LabelSet, value: Double)] = []
+            buffer.reserveCapacity(index < expectedCounts.count ? expectedCounts[index] : 0)
+            return buffer
+        }
         meterIdentifier = meter
     }
 
@@ -53,6 +59,8 @@ public final class Meter: Sendable, MetricProducer {
     private struct State {
         var instruments: [ObservableInstrument] = []
         var callbacks: [@Sendable (inout ObservationRecorder) throws -> Void] = []
+        /// How many observations each instrument had in the last collection.
+        var lastObservationCounts: [Int] = []
     }
 
     init(name: String, reportsCollectorStatus: Bool, registry: MetricRegistry) {
@@ -94,11 +102,16 @@ public final class Meter: Sendable, MetricProducer {
     }
 
     public func collect(into families: inout [MetricFamilySnapshot]) throws {
-        let (instruments, callbacks) = state.withLock { ($0.instruments, $0.callbacks) }
-        var recorder = ObservationRecorder(instrumentCount: instruments.count, meter: ObjectIdentifier(self))
+        let (instruments, callbacks, expectedCounts) = state.withLock {
+            ($0.instruments, $0.callbacks, $0.lastObservationCounts)
+        }
+        var recorder = ObservationRecorder(
+            expectedCounts: expectedCounts, instrumentCount: instruments.count, meter: ObjectIdentifier(self))
         for callback in callbacks {
             try callback(&recorder)
         }
+        let counts = recorder.observations.map(\.count)
+        state.withLock { $0.lastObservationCounts = counts }
         for instrument in instruments where !instrument.isDropped {
             let observed = recorder.observations[instrument.index]
             guard !observed.isEmpty else { continue }

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Whole-process comparison of tally and node_exporter with the same collectors, measured in one run.
+
+For each exporter: start it on 127.0.0.1, warm it up, drive /metrics with wrk on one keep-alive connection for a
+fixed time, and read the process's CPU time (utime + stime from /proc/<pid>/stat) before and after. Reports CPU per
+scrape, latency percentiles, body size, and resident memory idle and after the load, with tally/node_exporter ratios.
+
+    python3 Benchmarks/scripts/compare-node-exporter.py [--seconds 10] [--rounds 3] [--tally .build/release/tally]
+
+Needs node_exporter (Debian prometheus-node-exporter), wrk and curl. Both exporters read the real /proc.
+"""
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import time
+import urllib.request
+
+COLLECTORS = ["cpu", "meminfo", "diskstats", "filesystem", "loadavg", "netdev"]
+MOUNT_POINTS_EXCLUDE = "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+FS_TYPES_EXCLUDE = (
+    "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|"
+    "overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$"
+)
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_kilobytes(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def wait_until_serving(url, process):
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"exporter exited: {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+def measure(name, command, url, seconds):
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_serving(url, process)
+        time.sleep(0.5)
+        idle = rss_kilobytes(process.pid)
+        body = urllib.request.urlopen(url).read()
+        subprocess.run(["wrk", "-c1", "-t1", "-d2s", url], capture_output=True, check=True)
+        before = cpu_seconds(process.pid)
+        wrk = subprocess.run(
+            ["wrk", "-c1", "-t1", f"-d{seconds}s", "--latency", url], capture_output=True, text=True, check=True
+        ).stdout
+        after = cpu_seconds(process.pid)
+        requests = int(re.search(r"(\d+) requests in", wrk).group(1))
+        latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", wrk, re.M))
+        return {
+            "name": name,
+            "scrapes": requests,
+            "cpu_ms": (after - before) * 1000 / requests,
+            "p50": latency.get("50"),
+            "p99": latency.get("99"),
+            "body": len(body),
+            "samples": sum(1 for line in body.decode().splitlines() if line and not line.startswith("#")),
+            "rss_idle": idle,
+            "rss_after": rss_kilobytes(process.pid),
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tally", default=".build/release/tally")
+    parser.add_argument("--node-exporter", default="prometheus-node-exporter")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    arguments = parser.parse_args()
+
+    node_port, tally_port = free_port(), free_port()
+    node = [arguments.node_exporter, f"--web.listen-address=127.0.0.1:{node_port}", "--collector.disable-defaults",
+            "--no-collector.netdev.netlink", f"--collector.filesystem.mount-points-exclude={MOUNT_POINTS_EXCLUDE}",
+            f"--collector.filesystem.fs-types-exclude={FS_TYPES_EXCLUDE}"]
+    node += [f"--collector.{collector}" for collector in COLLECTORS]
+    tally = [arguments.tally, "serve", "--web.listen-address", f"127.0.0.1:{tally_port}", "--push.socket", "",
+             "--push.datagram-socket", "", "--collector.disable-defaults",
+             "--collector.filesystem.mount-points-exclude", MOUNT_POINTS_EXCLUDE,
+             "--collector.filesystem.fs-types-exclude", FS_TYPES_EXCLUDE]
+    tally += [f"--collector.{collector}" for collector in COLLECTORS]
+
+    print(f"collectors: {', '.join(COLLECTORS)}; {arguments.rounds} rounds of {arguments.seconds} s, wrk -c1 keep-alive")
+    header = f"{'exporter':<14}{'scrapes':>9}{'CPU/scrape':>12}{'p50':>10}{'p99':>10}{'body':>9}{'samples':>9}{'RSS idle':>10}{'RSS after':>11}"
+    ratios = {"cpu": [], "rss": []}
+    for round_number in range(1, arguments.rounds + 1):
+        print(f"\nround {round_number}\n{header}")
+        results = [
+            measure("node_exporter", node, f"http://127.0.0.1:{node_port}/metrics", arguments.seconds),
+            measure("tally", tally, f"http://127.0.0.1:{tally_port}/metrics", arguments.seconds),
+        ]
+        for r in results:
+            print(f"{r['name']:<14}{r['scrapes']:>9}{r['cpu_ms']:>10.3f}ms{r['p50']:>10}{r['p99']:>10}"
+                  f"{r['body']:>9}{r['samples']:>9}{r['rss_idle'] / 1024:>8.1f}MB{r['rss_after'] / 1024:>9.1f}MB")
+        node_result, tally_result = results
+        ratios["cpu"].append(tally_result["cpu_ms"] / node_result["cpu_ms"])
+        ratios["rss"].append(tally_result["rss_after"] / node_result["rss_after"])
+        print(f"tally / node_exporter: CPU per scrape {ratios['cpu'][-1]:.2f}x, RSS after load {ratios['rss'][-1]:.2f}x")
+    print(f"\nmedian of {arguments.rounds} rounds: CPU per scrape {sorted(ratios['cpu'])[len(ratios['cpu']) // 2]:.2f}x, "
+          f"RSS after load {sorted(ratios['rss'])[len(ratios['rss']) // 2]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
