@@ -13,15 +13,18 @@ public struct SeriesTable<Value> {
     /// The label set of the overflow series.
     public static var overflowLabels: LabelSet { overflowLabelSet }
 
+    // The members a store touches for every sample are inlinable, so that a table of a store's own value type is
+    // specialized in the store's module instead of going through generic metadata on every access.
+
     /// The most distinct label sets stored before measurements overflow.
     public let cardinalityLimit: Int
-    private let initialValue: Value
-    private var labelSetBySlot: [LabelSet?] = []
-    private var valueBySlot: [Value] = []
-    private var slotByLabels: [LabelSet: Int] = [:]
-    private var freeSlots: [Int] = []
-    private var sortedOrder: [Int] = []
-    private var unsortedSlots: [Int] = []
+    @usableFromInline let initialValue: Value
+    @usableFromInline var labelSetBySlot: [LabelSet?] = []
+    @usableFromInline var valueBySlot: [Value] = []
+    @usableFromInline var slotByLabels: [LabelSet: Int] = [:]
+    @usableFromInline var freeSlots: [Int] = []
+    @usableFromInline var sortedOrder: [Int] = []
+    @usableFromInline var unsortedSlots: [Int] = []
     /// The slot of the overflow series, once created.
     public private(set) var overflowSlot: Int?
 
@@ -32,7 +35,7 @@ public struct SeriesTable<Value> {
     }
 
     /// The number of stored series, the overflow series included.
-    public var count: Int { slotByLabels.count }
+    @inlinable public var count: Int { slotByLabels.count }
 
     /// Whether no series is stored.
     public var isEmpty: Bool { slotByLabels.isEmpty }
@@ -51,18 +54,18 @@ public struct SeriesTable<Value> {
     }
 
     /// The slot of the series with these labels, if it is stored.
-    public func existingSlot(for labels: LabelSet) -> Int? {
+    @inlinable public func existingSlot(for labels: LabelSet) -> Int? {
         slotByLabels[labels]
     }
 
     /// The value of the series in `slot`.
-    public subscript(slot: Int) -> Value {
+    @inlinable public subscript(slot: Int) -> Value {
         get { valueBySlot[slot] }
         set { valueBySlot[slot] = newValue }
     }
 
     /// The label set of the series in `slot`.
-    public func labels(ofSlot slot: Int) -> LabelSet? {
+    @inlinable public func labels(ofSlot slot: Int) -> LabelSet? {
         labelSetBySlot[slot]
     }
 

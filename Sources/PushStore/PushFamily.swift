@@ -37,17 +37,17 @@ enum PushedKind: UInt8, CaseIterable, Sendable {
         self == .timer ? HistogramBuckets.prometheusDefault : HistogramBuckets.openTelemetryDefault
     }
 
-    var isHistogram: Bool { self == .timer || self == .observation }
+    @inline(__always) var isHistogram: Bool { self == .timer || self == .observation }
 
     /// The type byte of the raw cache key: lines of one kind share cached series.
     var cacheKeyByte: UInt8 { rawValue }
 
     var lineTypeDescription: String {
         switch self {
-        case .counter: "a counter (c)"
-        case .gauge: "a gauge (g)"
-        case .timer: "a timer (ms)"
-        case .observation: "a histogram (h or d)"
+        case .counter: "a StatsD counter (c)"
+        case .gauge: "a StatsD gauge (g)"
+        case .timer: "a StatsD timer (ms)"
+        case .observation: "a StatsD histogram (h or d)"
         }
     }
 }
@@ -116,18 +116,15 @@ struct PushFamily: Sendable {
         kind.isHistogram ? histograms.slot(for: labels) : scalars.slot(for: labels)
     }
 
-    /// Whether `slot` is the overflow series.
-    func isOverflow(_ slot: Int) -> Bool {
-        slot == (kind.isHistogram ? histograms.overflowSlot : scalars.overflowSlot)
-    }
-
-    /// Applies one accepted line to a series.
+    /// Applies one accepted line to a series; returns whether the series is the overflow series. One mutating
+    /// call does both, so that the family is never copied out of the store's array on the hot path.
     @inline(__always)
-    mutating func apply(_ line: PushLine, toSlot slot: Int, now: UInt32) {
+    mutating func apply(_ line: PushLine, toSlot slot: Int, now: UInt32) -> Bool {
         switch kind {
         case .counter:
             scalars[slot].value += line.recordedValue
             scalars[slot].updatedAt = now
+            return slot == scalars.overflowSlot
         case .gauge:
             if line.isRelative {
                 scalars[slot].value += line.recordedValue
@@ -135,10 +132,12 @@ struct PushFamily: Sendable {
                 scalars[slot].value = line.recordedValue
             }
             scalars[slot].updatedAt = now
+            return slot == scalars.overflowSlot
         case .timer, .observation:
             histograms[slot].histogram.record(
                 line.recordedValue, upperBounds: upperBounds, weight: UInt64(line.repeatCount))
             histograms[slot].updatedAt = now
+            return slot == histograms.overflowSlot
         }
     }
 

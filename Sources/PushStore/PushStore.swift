@@ -205,10 +205,9 @@ extension PushStore {
         private mutating func record(_ line: PushLine, at location: RawSeriesCache.Location, now: UInt32) {
             version &+= 1
             guard location.slot >= 0 else { return }
-            let family = Int(location.family)
-            let slot = Int(location.slot)
-            families[family].apply(line, toSlot: slot, now: now)
-            if families[family].isOverflow(slot) { overflowLines &+= 1 }
+            if families[Int(location.family)].apply(line, toSlot: Int(location.slot), now: now) {
+                overflowLines &+= 1
+            }
         }
 
         private mutating func rejected(_ rejection: PushRejection) -> PushRejection {
@@ -288,7 +287,7 @@ extension PushStore {
         static func makeFamily(
             name: String, kind: PushedKind, views: ViewSet, limits: PushLimits, upperBounds: [Double]? = nil
         ) throws(MetricsError) -> PushFamily {
-            let help = "\(name) pushed to tally as a StatsD \(kind.lineTypeDescription)."
+            let help = "\(name), pushed to tally as \(kind.lineTypeDescription)."
             var descriptor = try MetricDescriptor(
                 instrumentName: name, unit: kind.unit, type: kind.metricType, help: help)
             var names = [name, descriptor.name]

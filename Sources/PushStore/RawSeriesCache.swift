@@ -14,14 +14,22 @@ struct RawSeriesCache: Sendable {
         var slot: Int32
     }
 
+    /// 16 bytes, so that four share a cache line: the table is probed at random for every line.
     private struct Entry: Sendable {
-        var hash: UInt64
+        /// The high half of the key's hash (the low bits chose the slot); 0 marks an empty slot.
+        var hashTag: UInt32
         var keyStart: UInt32
-        var keyLength: UInt32
-        var location: Location
+        var keyLength: UInt16
+        var family: UInt16
+        var slot: Int32
+
+        static let empty = Entry(hashTag: 0, keyStart: 0, keyLength: 0, family: 0, slot: 0)
     }
 
-    private var entries: [Entry?]
+    private var entries: [Entry]
+    /// The full hash of each occupied slot, needed only to rehash when the table grows (kept apart from the
+    /// entries so that probing touches less memory).
+    private var hashes: [UInt64]
     private var arena: [UInt8] = []
     private(set) var count = 0
     private let maximumArenaBytes: Int
@@ -29,7 +37,8 @@ struct RawSeriesCache: Sendable {
     init(initialCapacity: Int = 1024, maximumArenaBytes: Int = 64 << 20) {
         var capacity = 16
         while capacity < initialCapacity * 2 { capacity <<= 1 }
-        entries = Array(repeating: nil, count: capacity)
+        entries = Array(repeating: .empty, count: capacity)
+        hashes = Array(repeating: 0, count: capacity)
         self.maximumArenaBytes = maximumArenaBytes
     }
 
@@ -59,41 +68,57 @@ struct RawSeriesCache: Sendable {
         return hash ^ (hash >> 32)
     }
 
+    /// The tag stored for a hash: never 0, which marks empty slots.
+    @inline(__always)
+    private static func tag(_ hash: UInt64) -> UInt32 {
+        UInt32(truncatingIfNeeded: hash >> 32) | 1
+    }
+
     /// Where the series with this raw key is kept, if cached.
     @inline(__always)
     func find(hash: UInt64, name: UnsafeRawBufferPointer, type: UInt8, tags: UnsafeRawBufferPointer) -> Location? {
         let mask = entries.count - 1
-        var index = Int(truncatingIfNeeded: hash) & mask
-        while let entry = entries[index] {
-            if entry.hash == hash, Int(entry.keyLength) == name.count + 1 + tags.count,
-                keyMatches(entry, name: name, type: type, tags: tags)
-            {
-                return entry.location
+        let tag = Self.tag(hash)
+        let keyLength = name.count + 1 + tags.count
+        return entries.withUnsafeBufferPointer { table in
+            var index = Int(truncatingIfNeeded: hash) & mask
+            while table[index].hashTag != 0 {
+                let entry = table[index]
+                if entry.hashTag == tag, Int(entry.keyLength) == keyLength,
+                    keyMatches(entry, name: name, type: type, tags: tags)
+                {
+                    return Location(family: Int32(entry.family), slot: entry.slot)
+                }
+                index = (index + 1) & mask
             }
-            index = (index + 1) & mask
+            return nil
         }
-        return nil
     }
 
     /// Remembers where the series with this raw key is kept.
     mutating func insert(
         hash: UInt64, name: UnsafeRawBufferPointer, type: UInt8, tags: UnsafeRawBufferPointer, location: Location
     ) {
-        if arena.count + name.count + 1 + tags.count > maximumArenaBytes { removeAll() }
+        let keyLength = name.count + 1 + tags.count
+        // Keys that do not fit an entry, and families past its range, are simply not cached (the slow path works).
+        guard keyLength <= Int(UInt16.max), location.family >= 0, location.family <= Int32(UInt16.max) else { return }
+        if arena.count + keyLength > maximumArenaBytes { removeAll() }
         if (count + 1) * 2 > entries.count { grow() }
         let start = UInt32(arena.count)
         arena.append(contentsOf: name)
         arena.append(type)
         arena.append(contentsOf: tags)
         let entry = Entry(
-            hash: hash, keyStart: start, keyLength: UInt32(name.count + 1 + tags.count), location: location)
-        place(entry)
+            hashTag: Self.tag(hash), keyStart: start, keyLength: UInt16(keyLength), family: UInt16(location.family),
+            slot: location.slot)
+        place(entry, hash: hash)
         count += 1
     }
 
     /// Forgets every key.
     mutating func removeAll() {
-        entries = Array(repeating: nil, count: 1024)
+        entries = Array(repeating: .empty, count: 1024)
+        hashes = Array(repeating: 0, count: 1024)
         arena.removeAll(keepingCapacity: false)
         count = 0
     }
@@ -105,23 +130,26 @@ struct RawSeriesCache: Sendable {
     {
         arena.withUnsafeBytes { arena in
             let key = UnsafeRawBufferPointer(
-                rebasing: arena[Int(entry.keyStart)..<Int(entry.keyStart + entry.keyLength)])
+                rebasing: arena[Int(entry.keyStart)..<Int(entry.keyStart) + Int(entry.keyLength)])
             return key[name.count] == type && bytesEqual(key.prefix(name.count), name)
                 && bytesEqual(key.suffix(tags.count), tags)
         }
     }
 
     private mutating func grow() {
-        let old = entries
-        entries = Array(repeating: nil, count: old.count * 2)
-        for case let entry? in old { place(entry) }
+        let oldEntries = entries
+        let oldHashes = hashes
+        entries = Array(repeating: .empty, count: oldEntries.count * 2)
+        hashes = Array(repeating: 0, count: oldEntries.count * 2)
+        for (entry, hash) in zip(oldEntries, oldHashes) where entry.hashTag != 0 { place(entry, hash: hash) }
     }
 
-    private mutating func place(_ entry: Entry) {
+    private mutating func place(_ entry: Entry, hash: UInt64) {
         let mask = entries.count - 1
-        var index = Int(truncatingIfNeeded: entry.hash) & mask
-        while entries[index] != nil { index = (index + 1) & mask }
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while entries[index].hashTag != 0 { index = (index + 1) & mask }
         entries[index] = entry
+        hashes[index] = hash
     }
 }
 

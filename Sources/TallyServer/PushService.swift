@@ -219,40 +219,48 @@ final class PushConnection: EventHandler {
     }
 
     /// Applies one read's lines under one store lock, handling commands in line order.
+    ///
+    /// The ledger and the journal buffer are worked on as locals and stored back at the end: as class properties
+    /// they would cost a dynamic exclusivity check on every line.
     private func process(_ chunk: UnsafeRawBufferPointer, isEnd: Bool) {
         let service = self.service
         let journalling = service.persistence != nil
-        service.journalBuffer.removeAll(keepingCapacity: true)
+        var journal = service.journalBuffer
+        journal.removeAll(keepingCapacity: true)
+        service.journalBuffer = []
+        var ledger = self.ledger
+        var splitter = self.splitter
         var replies: [UInt8] = []
         var refusedOutside: [PushRejectionReason] = []
         service.store.ingest(from: .stream) { apply, delete in
             func handle(_ output: PushLineSplitter.Output) {
-                let lineNumber = self.ledger.nextLineNumber()
+                let lineNumber = ledger.nextLineNumber()
                 guard case .line(let line) = output else {
-                    let rejection = PushRejection(.lineTooLong, "line longer than 65536 bytes")
-                    self.ledger.recordRejected(rejection, lineNumber: lineNumber)
+                    ledger.recordRejected(
+                        PushRejection(.lineTooLong, "line longer than 65536 bytes"), lineNumber: lineNumber)
                     refusedOutside.append(.lineTooLong)
                     return
                 }
-                switch PushCommand.parse(line) {
-                case .none:
+                guard line.first == UInt8(ascii: "!"), let command = PushCommand.parse(line) else {
                     if let rejection = apply(line) {
-                        self.ledger.recordRejected(rejection, lineNumber: lineNumber)
+                        ledger.recordRejected(rejection, lineNumber: lineNumber)
                     } else {
-                        self.ledger.recordAccepted()
+                        ledger.recordAccepted()
                         if journalling {
-                            service.journalBuffer.append(contentsOf: line)
-                            service.journalBuffer.append(UInt8(ascii: "\n"))
+                            journal.append(contentsOf: line)
+                            journal.append(UInt8(ascii: "\n"))
                         }
                     }
+                    return
+                }
+                switch command {
                 case .success(.sync):
-                    self.ledger.encodeSyncReply(into: &replies)
-                case .success(let command):
-                    guard case .delete(let name, let labels) = command else { return }
+                    ledger.encodeSyncReply(into: &replies)
+                case .success(.delete(let name, let labels)):
                     PushReply.deleted(count: delete(name, labels)).encode(into: &replies)
                     if journalling {
-                        command.encode(into: &service.journalBuffer)
-                        service.journalBuffer.append(UInt8(ascii: "\n"))
+                        PushCommand.delete(name: name, labels: labels).encode(into: &journal)
+                        journal.append(UInt8(ascii: "\n"))
                     }
                 case .failure(let rejection):
                     refusedOutside.append(rejection.reason)
@@ -265,8 +273,11 @@ final class PushConnection: EventHandler {
                 splitter.consume(chunk, handle)
             }
         }
+        self.ledger = ledger
+        self.splitter = splitter
         for reason in refusedOutside { service.store.countRejection(reason, from: .stream) }
-        let sequence = service.persistence?.append(service.journalBuffer) ?? 0
+        let sequence = service.persistence?.append(journal) ?? 0
+        service.journalBuffer = journal
         guard !replies.isEmpty else { return }
         heldReplies.append((sequence, replies))
         if let persistence = service.persistence {
