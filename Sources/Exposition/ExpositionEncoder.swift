@@ -4,7 +4,7 @@ import MetricsCore
 ///
 /// Families and series are written in the order the snapshot holds them (sorted by ``MetricsCore/MetricsSnapshot``).
 /// Per sample the encoder only copies bytes into the buffer's spare capacity, checking for room once per line: the
-/// family name (its UTF-8 taken once per family), each label set's ``MetricsCore/LabelSet/encoded`` bytes, and the
+/// family name (its UTF-8 taken once per family), each label set's encoded bytes (borrowed in place), and the
 /// number, formatted in place. Nothing is allocated per sample; a histogram family allocates one small array, its
 /// `le` labels formatted once for all its series. Keep the buffer between scrapes and empty it with
 /// `removeAll(keepingCapacity: true)`: the encoder then reserves nothing more unless the exposition grew.
@@ -107,20 +107,24 @@ public struct ExpositionEncoder: Sendable {
         let omitsInvalidTotals = isCounter && format == .openMetrics100
         // Name, `_total`, braces, a space, the value and a line feed; the labels come on top.
         let fixedLength = name.count + 10 + ByteWriter.maximumNumberLength
-        let labelSets = family.labelSets
-        let values = family.values
+        // Series `i` is at storage position `order[i]` when the family views a store's slots.
+        let labelSets = family.storedLabelSets
+        let values = family.storedValues
+        let order = family.order
+        let count = family.count
         var series = 0
-        while series < labelSets.count {
-            buffer.write(minimumCapacity: fixedLength + labelSets[series].encoded.count) { writer in
-                while series < labelSets.count {
-                    let labels = labelSets[series].encoded
-                    guard writer.remaining >= fixedLength + labels.count else { return }
-                    let value = values[series]
+        while series < count {
+            buffer.write(minimumCapacity: fixedLength + labelSets[order?[series] ?? series].encodedCount) { writer in
+                while series < count {
+                    let position = order?[series] ?? series
+                    let labelSet = labelSets[position]
+                    guard writer.remaining >= fixedLength + labelSet.encodedCount else { return }
+                    let value = values[position]
                     series += 1
                     if omitsInvalidTotals, !(value >= 0) { continue }
                     writer.write(name)
                     if isCounter { writer.write("_total") }
-                    Self.writeLabels(labels, to: &writer)
+                    labelSet.withEncodedBytes { Self.writeLabels($0, to: &writer) }
                     writer.write(UInt8(ascii: " "))
                     writer.writeNumber(value)
                     writer.write(UInt8(ascii: "\n"))
@@ -157,42 +161,47 @@ public struct ExpositionEncoder: Sendable {
         boundLabels.withUnsafeBufferPointer { boundLabels in
             var series = 0
             while series < labelSets.count {
-                let firstLength = fixedLength + (width + 3) * labelSets[series].encoded.count
+                let firstLength = fixedLength + (width + 3) * labelSets[series].encodedCount
                 buffer.write(minimumCapacity: firstLength) { writer in
                     while series < labelSets.count {
-                        let labels = labelSets[series].encoded
-                        guard writer.remaining >= fixedLength + (width + 3) * labels.count else { return }
-                        var boundLabelStart = 0
-                        for bucket in 0..<width {
+                        guard writer.remaining >= fixedLength + (width + 3) * labelSets[series].encodedCount else {
+                            return
+                        }
+                        let current = series
+                        series += 1
+                        labelSets[current].withEncodedBytes { labels in
+                            let series = current
+                            var boundLabelStart = 0
+                            for bucket in 0..<width {
+                                Self.writeBucketPrefix(name: name, labels: labels, to: &writer)
+                                let boundLabelEnd = boundLabelStart + 1 + Int(boundLabels[boundLabelStart])
+                                writer.write(
+                                    UnsafeBufferPointer(rebasing: boundLabels[(boundLabelStart + 1)..<boundLabelEnd]))
+                                boundLabelStart = boundLabelEnd
+                                writer.writeDecimal(columns.cumulativeCounts[series * width + bucket])
+                                writer.write(UInt8(ascii: "\n"))
+                            }
+                            let count = columns.counts[series]
                             Self.writeBucketPrefix(name: name, labels: labels, to: &writer)
-                            let boundLabelEnd = boundLabelStart + 1 + Int(boundLabels[boundLabelStart])
-                            writer.write(
-                                UnsafeBufferPointer(rebasing: boundLabels[(boundLabelStart + 1)..<boundLabelEnd]))
-                            boundLabelStart = boundLabelEnd
-                            writer.writeDecimal(columns.cumulativeCounts[series * width + bucket])
+                            writer.write("le=\"+Inf\"} ")
+                            writer.writeDecimal(count)
+                            writer.write(UInt8(ascii: "\n"))
+
+                            let sum = family.values[series]
+                            guard format == .prometheusText004 || (allowsSum && sum >= 0) else { return }
+                            writer.write(name)
+                            writer.write("_sum")
+                            Self.writeLabels(labels, to: &writer)
+                            writer.write(UInt8(ascii: " "))
+                            writer.writeNumber(sum)
+                            writer.write(UInt8(ascii: "\n"))
+                            writer.write(name)
+                            writer.write("_count")
+                            Self.writeLabels(labels, to: &writer)
+                            writer.write(UInt8(ascii: " "))
+                            writer.writeDecimal(count)
                             writer.write(UInt8(ascii: "\n"))
                         }
-                        let count = columns.counts[series]
-                        Self.writeBucketPrefix(name: name, labels: labels, to: &writer)
-                        writer.write("le=\"+Inf\"} ")
-                        writer.writeDecimal(count)
-                        writer.write(UInt8(ascii: "\n"))
-
-                        let sum = family.values[series]
-                        series += 1
-                        guard format == .prometheusText004 || (allowsSum && sum >= 0) else { continue }
-                        writer.write(name)
-                        writer.write("_sum")
-                        Self.writeLabels(labels, to: &writer)
-                        writer.write(UInt8(ascii: " "))
-                        writer.writeNumber(sum)
-                        writer.write(UInt8(ascii: "\n"))
-                        writer.write(name)
-                        writer.write("_count")
-                        Self.writeLabels(labels, to: &writer)
-                        writer.write(UInt8(ascii: " "))
-                        writer.writeDecimal(count)
-                        writer.write(UInt8(ascii: "\n"))
                     }
                 }
             }
@@ -202,7 +211,7 @@ public struct ExpositionEncoder: Sendable {
     /// Writes `<name>_bucket{` and the series' labels followed by a comma, ready for the `le` label.
     @inline(__always)
     private static func writeBucketPrefix(
-        name: UnsafeBufferPointer<UInt8>, labels: [UInt8], to writer: inout ByteWriter
+        name: UnsafeBufferPointer<UInt8>, labels: UnsafeBufferPointer<UInt8>, to writer: inout ByteWriter
     ) {
         writer.write(name)
         writer.write("_bucket{")
@@ -214,7 +223,7 @@ public struct ExpositionEncoder: Sendable {
 
     /// Writes `{<labels>}`, or nothing for a series without labels.
     @inline(__always)
-    private static func writeLabels(_ labels: [UInt8], to writer: inout ByteWriter) {
+    private static func writeLabels(_ labels: UnsafeBufferPointer<UInt8>, to writer: inout ByteWriter) {
         guard !labels.isEmpty else { return }
         writer.write(UInt8(ascii: "{"))
         writer.write(labels)
@@ -223,14 +232,14 @@ public struct ExpositionEncoder: Sendable {
 
     /// A generous estimate of the bytes `snapshot` encodes to, from each family's size and the labels of its first
     /// and last series, so that a fresh buffer grows once rather than by repeated doubling.
-    static func estimatedSize(of snapshot: MetricsSnapshot) -> Int {
+    public static func estimatedSize(of snapshot: MetricsSnapshot) -> Int {
         var total = 16
         for family in snapshot.families where family.count > 0 {
             let descriptor = family.descriptor
             let nameLength = descriptor.name.utf8.count
             total += 3 * nameLength + descriptor.help.utf8.count * 2 + descriptor.unit.utf8.count + 64
             let labelLength = max(
-                family.labelSets[0].encoded.count, family.labelSets[family.count - 1].encoded.count)
+                family.labelSet(at: 0).encodedCount, family.labelSet(at: family.count - 1).encodedCount)
             // Name, a suffix of up to 7 bytes, braces, a space, a typical number and a line feed.
             let line = nameLength + labelLength + 32
             if let columns = family.histogram {

@@ -19,9 +19,13 @@ public struct SeriesTable<Value> {
     /// The most distinct label sets stored before measurements overflow.
     public let cardinalityLimit: Int
     @usableFromInline let initialValue: Value
-    @usableFromInline var labelSetBySlot: [LabelSet?] = []
+    /// The label set in each slot; ``LabelSet/vacant`` in free slots.
+    @usableFromInline var labelSetBySlot: [LabelSet] = []
     @usableFromInline var valueBySlot: [Value] = []
-    @usableFromInline var slotByLabels: [LabelSet: Int] = [:]
+    /// Open addressing over the label sets' precomputed hashes: each entry is a slot, or -1 for an empty entry.
+    /// Four bytes an entry at a load of at most one half, where a `[LabelSet: Int]` took several times that.
+    @usableFromInline var index: [Int32] = []
+    @usableFromInline var storedCount = 0
     @usableFromInline var freeSlots: [Int] = []
     @usableFromInline var sortedOrder: [Int] = []
     @usableFromInline var unsortedSlots: [Int] = []
@@ -35,15 +39,15 @@ public struct SeriesTable<Value> {
     }
 
     /// The number of stored series, the overflow series included.
-    @inlinable public var count: Int { slotByLabels.count }
+    @inlinable public var count: Int { storedCount }
 
     /// Whether no series is stored.
-    public var isEmpty: Bool { slotByLabels.isEmpty }
+    public var isEmpty: Bool { storedCount == 0 }
 
     /// The slot of the series with these labels, creating it (or, past the limit, the overflow series) if needed.
     public mutating func slot(for labels: LabelSet) -> Int {
-        if let slot = slotByLabels[labels] { return slot }
-        let regularSeries = overflowSlot == nil ? slotByLabels.count : slotByLabels.count - 1
+        if let slot = existingSlot(for: labels) { return slot }
+        let regularSeries = overflowSlot == nil ? storedCount : storedCount - 1
         if regularSeries >= cardinalityLimit {
             if let overflowSlot { return overflowSlot }
             let slot = insert(Self.overflowLabels)
@@ -55,7 +59,15 @@ public struct SeriesTable<Value> {
 
     /// The slot of the series with these labels, if it is stored.
     @inlinable public func existingSlot(for labels: LabelSet) -> Int? {
-        slotByLabels[labels]
+        guard !index.isEmpty else { return nil }
+        let mask = index.count - 1
+        var position = labels.precomputedHash & mask
+        while true {
+            let slot = Int(index[position])
+            if slot < 0 { return nil }
+            if labelSetBySlot[slot] == labels { return slot }
+            position = (position + 1) & mask
+        }
     }
 
     /// The value of the series in `slot`.
@@ -66,13 +78,14 @@ public struct SeriesTable<Value> {
 
     /// The label set of the series in `slot`.
     @inlinable public func labels(ofSlot slot: Int) -> LabelSet? {
-        labelSetBySlot[slot]
+        let labels = labelSetBySlot[slot]
+        return labels.isIdentical(to: .vacant) ? nil : labels
     }
 
     /// Removes the series with these labels; returns whether it was stored.
     @discardableResult
     public mutating func remove(_ labels: LabelSet) -> Bool {
-        guard let slot = slotByLabels[labels] else { return false }
+        guard let slot = existingSlot(for: labels) else { return false }
         removeSlots([slot])
         return true
     }
@@ -81,7 +94,8 @@ public struct SeriesTable<Value> {
     @discardableResult
     public mutating func removeAll(where shouldRemove: (Int, Value) -> Bool) -> Int {
         var doomed: [Int] = []
-        for (slot, labels) in labelSetBySlot.enumerated() where labels != nil && shouldRemove(slot, valueBySlot[slot]) {
+        for (slot, labels) in labelSetBySlot.enumerated()
+        where !labels.isIdentical(to: .vacant) && shouldRemove(slot, valueBySlot[slot]) {
             doomed.append(slot)
         }
         removeSlots(doomed)
@@ -92,7 +106,7 @@ public struct SeriesTable<Value> {
     public mutating func sortedSlots() -> [Int] {
         if !unsortedSlots.isEmpty {
             let labelSets = labelSetBySlot
-            unsortedSlots.sort { labelSets[$0]! < labelSets[$1]! }
+            unsortedSlots.sort { labelSets[$0] < labelSets[$1] }
             sortedOrder = Self.merge(sortedOrder, unsortedSlots, labelSets: labelSets)
             unsortedSlots.removeAll(keepingCapacity: true)
         }
@@ -101,8 +115,8 @@ public struct SeriesTable<Value> {
 
     /// Every stored series in slot order (unsorted), for persistence and iteration.
     public func forEachSeries(_ body: (LabelSet, Value) throws -> Void) rethrows {
-        for (slot, labels) in labelSetBySlot.enumerated() {
-            if let labels { try body(labels, valueBySlot[slot]) }
+        for (slot, labels) in labelSetBySlot.enumerated() where !labels.isIdentical(to: .vacant) {
+            try body(labels, valueBySlot[slot])
         }
     }
 
@@ -117,7 +131,8 @@ public struct SeriesTable<Value> {
             labelSetBySlot.append(labels)
             valueBySlot.append(initialValue)
         }
-        slotByLabels[labels] = slot
+        insertIntoIndex(slot, hash: labels.precomputedHash)
+        storedCount += 1
         unsortedSlots.append(slot)
         return slot
     }
@@ -126,9 +141,11 @@ public struct SeriesTable<Value> {
         guard !slots.isEmpty else { return }
         var removed = Set<Int>()
         for slot in slots {
-            guard let labels = labelSetBySlot[slot] else { continue }
-            slotByLabels[labels] = nil
-            labelSetBySlot[slot] = nil
+            let labels = labelSetBySlot[slot]
+            guard !labels.isIdentical(to: .vacant) else { continue }
+            removeFromIndex(slot, hash: labels.precomputedHash)
+            storedCount -= 1
+            labelSetBySlot[slot] = .vacant
             valueBySlot[slot] = initialValue
             freeSlots.append(slot)
             removed.insert(slot)
@@ -138,14 +155,56 @@ public struct SeriesTable<Value> {
         unsortedSlots.removeAll { removed.contains($0) }
     }
 
-    private static func merge(_ lhs: [Int], _ rhs: [Int], labelSets: [LabelSet?]) -> [Int] {
+    /// Adds `slot` to the index, doubling it first when it would be more than half full.
+    private mutating func insertIntoIndex(_ slot: Int, hash: Int) {
+        if (storedCount + 1) * 2 > index.count {
+            let capacity = max(16, index.count * 2)
+            index = Array(repeating: -1, count: capacity)
+            for (existing, labels) in labelSetBySlot.enumerated()
+            where !labels.isIdentical(to: .vacant) && existing != slot {
+                place(existing, hash: labels.precomputedHash)
+            }
+        }
+        place(slot, hash: hash)
+    }
+
+    private mutating func place(_ slot: Int, hash: Int) {
+        let mask = index.count - 1
+        var position = hash & mask
+        while index[position] >= 0 { position = (position + 1) & mask }
+        index[position] = Int32(slot)
+    }
+
+    /// Removes `slot` from the index, shifting later entries of its probe run back so that lookups never stop
+    /// early at the hole (linear probing needs no tombstones this way).
+    private mutating func removeFromIndex(_ slot: Int, hash: Int) {
+        let mask = index.count - 1
+        var position = hash & mask
+        while Int(index[position]) != slot { position = (position + 1) & mask }
+        var hole = position
+        var next = (hole + 1) & mask
+        while index[next] >= 0 {
+            let home = labelSetBySlot[Int(index[next])].precomputedHash & mask
+            // The entry at `next` may move into the hole unless its home lies cyclically in (hole, next].
+            let distanceToNext = (next - home) & mask
+            let distanceToHole = (hole - home) & mask
+            if distanceToHole < distanceToNext {
+                index[hole] = index[next]
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        index[hole] = -1
+    }
+
+    private static func merge(_ lhs: [Int], _ rhs: [Int], labelSets: [LabelSet]) -> [Int] {
         if lhs.isEmpty { return rhs }
         var merged: [Int] = []
         merged.reserveCapacity(lhs.count + rhs.count)
         var left = 0
         var right = 0
         while left < lhs.count, right < rhs.count {
-            if labelSets[rhs[right]]! < labelSets[lhs[left]]! {
+            if labelSets[rhs[right]] < labelSets[lhs[left]] {
                 merged.append(rhs[right])
                 right += 1
             } else {
@@ -221,7 +280,7 @@ extension SeriesTable {
         labelSets.reserveCapacity(slots.count)
         values.reserveCapacity(slots.count)
         for slot in slots {
-            labelSets.append(labelSetBySlot[slot]!)
+            labelSets.append(labelSetBySlot[slot])
             values.append(number(valueBySlot[slot]))
         }
         return MetricFamilySnapshot(descriptor: descriptor, labelSets: labelSets, values: values)
@@ -243,7 +302,7 @@ extension SeriesTable {
         cumulative.reserveCapacity(slots.count * upperBounds.count)
         for slot in slots {
             let series = histogram(valueBySlot[slot])
-            labelSets.append(labelSetBySlot[slot]!)
+            labelSets.append(labelSetBySlot[slot])
             sums.append(series.sum)
             counts.append(series.count)
             var running: UInt64 = 0
@@ -258,9 +317,11 @@ extension SeriesTable {
 }
 
 extension SeriesTable where Value == Double {
-    /// The family snapshot of a counter or gauge table.
+    /// The family snapshot of a counter or gauge table: a view of its slot arrays in label order, which copies no
+    /// series.
     public mutating func snapshot(_ descriptor: MetricDescriptor) -> MetricFamilySnapshot {
-        snapshot(descriptor) { $0 }
+        MetricFamilySnapshot(
+            descriptor: descriptor, slotLabelSets: labelSetBySlot, slotValues: valueBySlot, order: sortedSlots())
     }
 }
 

@@ -1,20 +1,38 @@
 /// The series of one metric family at one collection: immutable, sorted by labels, stored column-wise so that a
 /// snapshot of many series costs a few allocations per family rather than several per series.
+///
+/// The columns are either in exposition order, or a store's own slot arrays seen through `order` (the slots in
+/// label order). The second form is what a large store hands out: copying three array references is all a
+/// scrape of 100,000 pushed series then costs here, and the arrays' copy-on-write keeps the view immutable.
 public struct MetricFamilySnapshot: Sendable {
     public let descriptor: MetricDescriptor
-    /// One label set per series, sorted.
-    public let labelSets: [LabelSet]
-    /// Counter and gauge values; for histograms the sum of the observations.
-    public let values: [Double]
-    /// The buckets and counts of a histogram family; nil for counters and gauges.
+    /// Label sets by storage position.
+    public let storedLabelSets: [LabelSet]
+    /// Counter and gauge values (histograms: sums) by storage position.
+    public let storedValues: [Double]
+    /// The storage positions in exposition order; nil when the columns are already in that order.
+    public let order: [Int]?
+    /// The buckets and counts of a histogram family, in exposition order; nil for counters and gauges.
     public let histogram: HistogramColumns?
 
-    /// Creates the snapshot of a counter or gauge family.
+    /// Creates the snapshot of a counter or gauge family from columns in exposition order.
     public init(descriptor: MetricDescriptor, labelSets: [LabelSet], values: [Double]) {
         precondition(descriptor.type != .histogram && labelSets.count == values.count)
         self.descriptor = descriptor
-        self.labelSets = labelSets
-        self.values = values
+        self.storedLabelSets = labelSets
+        self.storedValues = values
+        self.order = nil
+        self.histogram = nil
+    }
+
+    /// Creates the snapshot of a counter or gauge family as a view of a store's slots: series `i` is at slot
+    /// `order[i]` of both arrays.
+    public init(descriptor: MetricDescriptor, slotLabelSets: [LabelSet], slotValues: [Double], order: [Int]) {
+        precondition(descriptor.type != .histogram && slotLabelSets.count == slotValues.count)
+        self.descriptor = descriptor
+        self.storedLabelSets = slotLabelSets
+        self.storedValues = slotValues
+        self.order = order
         self.histogram = nil
     }
 
@@ -24,13 +42,36 @@ public struct MetricFamilySnapshot: Sendable {
         precondition(histogram.counts.count == labelSets.count)
         precondition(histogram.cumulativeCounts.count == labelSets.count * histogram.upperBounds.count)
         self.descriptor = descriptor
-        self.labelSets = labelSets
-        self.values = sums
+        self.storedLabelSets = labelSets
+        self.storedValues = sums
+        self.order = nil
         self.histogram = histogram
     }
 
     /// The number of series.
-    public var count: Int { labelSets.count }
+    public var count: Int { order?.count ?? storedLabelSets.count }
+
+    /// The label set of the series at `position` (exposition order).
+    @inlinable public func labelSet(at position: Int) -> LabelSet {
+        storedLabelSets[order?[position] ?? position]
+    }
+
+    /// The value (histograms: the sum) of the series at `position` (exposition order).
+    @inlinable public func value(at position: Int) -> Double {
+        storedValues[order?[position] ?? position]
+    }
+
+    /// Every series' label set, in exposition order.
+    public var labelSets: [LabelSet] {
+        guard let order else { return storedLabelSets }
+        return order.map { storedLabelSets[$0] }
+    }
+
+    /// Every series' value (histograms: sums), in exposition order.
+    public var values: [Double] {
+        guard let order else { return storedValues }
+        return order.map { storedValues[$0] }
+    }
 }
 
 /// The buckets of every series of a histogram family, series after series.

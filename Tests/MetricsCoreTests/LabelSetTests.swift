@@ -35,6 +35,9 @@ import Testing
             (["a": "x"], ["b": "a"], true),
             (["a": "Z"], ["a": "a"], true),
             (["a": "same"], ["a": "same"], false),
+            (["a": "x\"y"], ["a": "x!"], false),
+            (["a": "x\\"], ["a": "x]"], true),
+            (["a": "x\n"], ["a": "x "], true),
         ] as [([String: String], [String: String], Bool)])
     func ordersByNameThenValueBytes(lhs: [String: String], rhs: [String: String], lhsFirst: Bool) {
         let left = LabelSet(lhs.map { Label($0.key, $0.value) })
@@ -42,10 +45,17 @@ import Testing
         #expect((left < right) == lhsFirst)
     }
 
+    @Test func decodesWhatItEncoded() {
+        let labels = [Label("a", "quote \" back \\ line \n end"), Label("b", ""), Label("c", "ünï")]
+        #expect(LabelSet(labels).labels == labels)
+        #expect(LabelSet(labels).count == 3)
+        #expect(LabelSet.empty.labels.isEmpty)
+    }
+
     @Test func filterKeepsOnlySelectedNames() {
         let labels = LabelSet(["symbol": "BTC", "stage": "fetch", "host": "a"])
         #expect(labels.filter { $0 != "host" } == LabelSet(["symbol": "BTC", "stage": "fetch"]))
-        #expect(labels.filter { _ in true } === labels)
+        #expect(labels.filter { _ in true }.isIdentical(to: labels))
     }
 }
 

@@ -59,6 +59,35 @@ import Testing
         #expect(last.labelSets.map { $0["k"]! } == ["b", "c", "x"])
     }
 
+    @Test func agreesWithADictionaryThroughRandomInsertionsAndRemovals() throws {
+        var table = SeriesTable<Double>(cardinalityLimit: 10_000, initialValue: 0)
+        var reference: [String: Double] = [:]
+        var state: UInt64 = 7
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        for step in 0..<20_000 {
+            let key = "k\(next() % 600)"
+            if next() % 3 == 0 {
+                let removed = table.remove(labels(key))
+                #expect(removed == (reference.removeValue(forKey: key) != nil), "step \(step)")
+            } else {
+                table[table.slot(for: labels(key))] += 1
+                reference[key, default: 0] += 1
+            }
+        }
+        #expect(table.count == reference.count)
+        for (key, value) in reference {
+            let slot = try #require(table.existingSlot(for: labels(key)))
+            #expect(table[slot] == value)
+        }
+        let snapshot = table.snapshot(try MetricDescriptor(name: "m", type: .counter, help: ""))
+        #expect(
+            snapshot.labelSets.map { $0["k"]! }
+                == reference.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+    }
+
     @Test func histogramBucketsAreUpperInclusiveAndCumulativeInSnapshots() throws {
         let bounds = [1.0, 5, 10]
         var table = SeriesTable(cardinalityLimit: 10, initialValue: HistogramAccumulator(bucketCount: bounds.count))
