@@ -52,13 +52,6 @@ enum PushedKind: UInt8, CaseIterable, Sendable {
     }
 }
 
-/// The value of a pushed counter or gauge series and when it last changed.
-struct ScalarSeries: Sendable {
-    var value: Double
-    /// Seconds on the store's clock.
-    var updatedAt: UInt32
-}
-
 /// The histogram of a pushed timer or histogram series and when it last changed.
 struct HistogramSeries: Sendable {
     var histogram: HistogramAccumulator
@@ -78,7 +71,10 @@ struct PushFamily: Sendable {
     let rule: ViewRule?
     /// A rule dropped this metric: lines are accepted and discarded, and no names are reserved.
     let isDropped: Bool
-    var scalars: SeriesTable<ScalarSeries>
+    /// Counter and gauge values, a plain `Double` per slot so that a scrape can view the table without copying it.
+    var scalars: SeriesTable<Double>
+    /// When each counter or gauge slot last changed, in seconds on the store's clock.
+    var scalarUpdatedAt: [UInt32] = []
     var histograms: SeriesTable<HistogramSeries>
 
     init(
@@ -92,7 +88,7 @@ struct PushFamily: Sendable {
         self.timeToLive = timeToLive
         self.rule = rule
         self.isDropped = rule?.drop ?? false
-        scalars = SeriesTable(cardinalityLimit: cardinalityLimit, initialValue: ScalarSeries(value: 0, updatedAt: 0))
+        scalars = SeriesTable(cardinalityLimit: cardinalityLimit, initialValue: 0)
         histograms = SeriesTable(
             cardinalityLimit: cardinalityLimit,
             initialValue: HistogramSeries(histogram: HistogramAccumulator(bucketCount: upperBounds.count), updatedAt: 0)
@@ -113,7 +109,12 @@ struct PushFamily: Sendable {
 
     /// The slot for `labels`, created if needed (past the cardinality limit: the overflow series).
     mutating func slot(for labels: LabelSet) -> Int {
-        kind.isHistogram ? histograms.slot(for: labels) : scalars.slot(for: labels)
+        if kind.isHistogram { return histograms.slot(for: labels) }
+        let slot = scalars.slot(for: labels)
+        if slot >= scalarUpdatedAt.count {
+            scalarUpdatedAt.append(contentsOf: repeatElement(0, count: slot + 1 - scalarUpdatedAt.count))
+        }
+        return slot
     }
 
     /// Applies one accepted line to a series; returns whether the series is the overflow series. One mutating
@@ -122,16 +123,16 @@ struct PushFamily: Sendable {
     mutating func apply(_ line: PushLine, toSlot slot: Int, now: UInt32) -> Bool {
         switch kind {
         case .counter:
-            scalars[slot].value += line.recordedValue
-            scalars[slot].updatedAt = now
+            scalars[slot] += line.recordedValue
+            scalarUpdatedAt[slot] = now
             return slot == scalars.overflowSlot
         case .gauge:
             if line.isRelative {
-                scalars[slot].value += line.recordedValue
+                scalars[slot] += line.recordedValue
             } else {
-                scalars[slot].value = line.recordedValue
+                scalars[slot] = line.recordedValue
             }
-            scalars[slot].updatedAt = now
+            scalarUpdatedAt[slot] = now
             return slot == scalars.overflowSlot
         case .timer, .observation:
             histograms[slot].histogram.record(
@@ -143,9 +144,9 @@ struct PushFamily: Sendable {
 
     /// Removes the series not updated since `deadline`; returns how many.
     mutating func removeSeries(updatedBefore deadline: UInt32) -> Int {
-        kind.isHistogram
-            ? histograms.removeAll { _, series in series.updatedAt < deadline }
-            : scalars.removeAll { _, series in series.updatedAt < deadline }
+        if kind.isHistogram { return histograms.removeAll { _, series in series.updatedAt < deadline } }
+        let updatedAt = scalarUpdatedAt
+        return scalars.removeAll { slot, _ in updatedAt[slot] < deadline }
     }
 
     /// Removes the series with exactly these labels; returns whether it existed.
@@ -162,6 +163,6 @@ struct PushFamily: Sendable {
     mutating func snapshot() -> MetricFamilySnapshot {
         kind.isHistogram
             ? histograms.snapshot(descriptor, upperBounds: upperBounds) { $0.histogram }
-            : scalars.snapshot(descriptor) { $0.value }
+            : scalars.snapshot(descriptor)
     }
 }

@@ -57,14 +57,14 @@ enum PushStateCodec {
                         contentsOf:
                             "series \(histogram.count) \(formatNumber(histogram.sum)) \(buckets.isEmpty ? "-" : buckets) "
                             .utf8)
-                    out.append(contentsOf: labels.encoded)
+                    labels.withEncodedBytes { out.append(contentsOf: $0) }
                     out.append(UInt8(ascii: "\n"))
                     seriesCount += 1
                 }
             } else {
-                family.scalars.forEachSeries { labels, series in
-                    out.append(contentsOf: "series \(formatNumber(series.value)) ".utf8)
-                    out.append(contentsOf: labels.encoded)
+                family.scalars.forEachSeries { labels, value in
+                    out.append(contentsOf: "series \(formatNumber(value)) ".utf8)
+                    labels.withEncodedBytes { out.append(contentsOf: $0) }
                     out.append(UInt8(ascii: "\n"))
                     seriesCount += 1
                 }
@@ -274,7 +274,9 @@ extension PushStore {
                     guard !family.isDropped else { continue }
                     try registry.reserve(family.descriptor)
                     for (labels, value) in saved.scalars {
-                        family.scalars[family.scalars.slot(for: labels)] = ScalarSeries(value: value, updatedAt: now)
+                        let slot = family.slot(for: labels)
+                        family.scalars[slot] = value
+                        family.scalarUpdatedAt[slot] = now
                     }
                     for (labels, histogram) in saved.histograms {
                         family.histograms[family.histograms.slot(for: labels)] = HistogramSeries(

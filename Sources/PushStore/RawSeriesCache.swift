@@ -4,21 +4,24 @@ import Glibc
 /// it, so that a line for a series seen before costs one hash and one byte comparison: no UTF-8 check, no
 /// sanitizing, no label parsing, no allocation.
 ///
-/// Open addressing with linear probing over a power-of-two table; keys live back to back in one byte arena.
-/// The cache only ever answers for keys whose full processing succeeded, so a hit is as good as a check. It is
-/// cleared whenever series are removed (their slots may be reused) and when it outgrows its bounds (the same
-/// series pushed with its tags in many orders).
+/// Open addressing with linear probing over a power-of-two table of 16-byte entries; keys live back to back in one
+/// byte arena, each as `[name length: 2 bytes][name][type byte][tags]`, so the table can be rehashed from the arena
+/// when it grows. The cache only ever answers for keys whose full processing succeeded, so a hit is as good as a
+/// check. It is cleared whenever series are removed (their slots may be reused) and when it outgrows its bounds
+/// (the same series pushed with its tags in many orders).
 struct RawSeriesCache: Sendable {
     struct Location: Equatable, Sendable {
         var family: Int32
         var slot: Int32
     }
 
-    /// 16 bytes, so that four share a cache line: the table is probed at random for every line.
+    /// Four to a cache line: the table is probed at random for every line.
     private struct Entry: Sendable {
-        /// The high half of the key's hash (the low bits chose the slot); 0 marks an empty slot.
+        /// The high half of the key's hash (the low bits chose the position); 0 marks an empty entry.
         var hashTag: UInt32
+        /// Where the key starts in the arena (at its 2-byte name length).
         var keyStart: UInt32
+        /// The name, type and tag bytes, without the name length.
         var keyLength: UInt16
         var family: UInt16
         var slot: Int32
@@ -27,9 +30,6 @@ struct RawSeriesCache: Sendable {
     }
 
     private var entries: [Entry]
-    /// The full hash of each occupied slot, needed only to rehash when the table grows (kept apart from the
-    /// entries so that probing touches less memory).
-    private var hashes: [UInt64]
     private var arena: [UInt8] = []
     private(set) var count = 0
     private let maximumArenaBytes: Int
@@ -38,7 +38,6 @@ struct RawSeriesCache: Sendable {
         var capacity = 16
         while capacity < initialCapacity * 2 { capacity <<= 1 }
         entries = Array(repeating: .empty, count: capacity)
-        hashes = Array(repeating: 0, count: capacity)
         self.maximumArenaBytes = maximumArenaBytes
     }
 
@@ -68,7 +67,7 @@ struct RawSeriesCache: Sendable {
         return hash ^ (hash >> 32)
     }
 
-    /// The tag stored for a hash: never 0, which marks empty slots.
+    /// The tag stored for a hash: never 0, which marks empty entries.
     @inline(__always)
     private static func tag(_ hash: UInt64) -> UInt32 {
         UInt32(truncatingIfNeeded: hash >> 32) | 1
@@ -81,15 +80,15 @@ struct RawSeriesCache: Sendable {
         let tag = Self.tag(hash)
         let keyLength = name.count + 1 + tags.count
         return entries.withUnsafeBufferPointer { table in
-            var index = Int(truncatingIfNeeded: hash) & mask
-            while table[index].hashTag != 0 {
-                let entry = table[index]
+            var position = Int(truncatingIfNeeded: hash) & mask
+            while table[position].hashTag != 0 {
+                let entry = table[position]
                 if entry.hashTag == tag, Int(entry.keyLength) == keyLength,
                     keyMatches(entry, name: name, type: type, tags: tags)
                 {
                     return Location(family: Int32(entry.family), slot: entry.slot)
                 }
-                index = (index + 1) & mask
+                position = (position + 1) & mask
             }
             return nil
         }
@@ -102,9 +101,11 @@ struct RawSeriesCache: Sendable {
         let keyLength = name.count + 1 + tags.count
         // Keys that do not fit an entry, and families past its range, are simply not cached (the slow path works).
         guard keyLength <= Int(UInt16.max), location.family >= 0, location.family <= Int32(UInt16.max) else { return }
-        if arena.count + keyLength > maximumArenaBytes { removeAll() }
+        if arena.count + 2 + keyLength > maximumArenaBytes { removeAll() }
         if (count + 1) * 2 > entries.count { grow() }
         let start = UInt32(arena.count)
+        arena.append(UInt8(truncatingIfNeeded: name.count))
+        arena.append(UInt8(truncatingIfNeeded: name.count >> 8))
         arena.append(contentsOf: name)
         arena.append(type)
         arena.append(contentsOf: tags)
@@ -118,38 +119,43 @@ struct RawSeriesCache: Sendable {
     /// Forgets every key.
     mutating func removeAll() {
         entries = Array(repeating: .empty, count: 1024)
-        hashes = Array(repeating: 0, count: 1024)
         arena.removeAll(keepingCapacity: false)
         count = 0
     }
 
     private func keyMatches(
         _ entry: Entry, name: UnsafeRawBufferPointer, type: UInt8, tags: UnsafeRawBufferPointer
-    )
-        -> Bool
-    {
+    ) -> Bool {
         arena.withUnsafeBytes { arena in
-            let key = UnsafeRawBufferPointer(
-                rebasing: arena[Int(entry.keyStart)..<Int(entry.keyStart) + Int(entry.keyLength)])
+            let start = Int(entry.keyStart) + 2
+            let key = UnsafeRawBufferPointer(rebasing: arena[start..<start + Int(entry.keyLength)])
             return key[name.count] == type && bytesEqual(key.prefix(name.count), name)
                 && bytesEqual(key.suffix(tags.count), tags)
         }
     }
 
+    /// Doubles the table, rehashing every key from the arena.
     private mutating func grow() {
-        let oldEntries = entries
-        let oldHashes = hashes
-        entries = Array(repeating: .empty, count: oldEntries.count * 2)
-        hashes = Array(repeating: 0, count: oldEntries.count * 2)
-        for (entry, hash) in zip(oldEntries, oldHashes) where entry.hashTag != 0 { place(entry, hash: hash) }
+        let old = entries
+        entries = Array(repeating: .empty, count: old.count * 2)
+        arena.withUnsafeBytes { arena in
+            for entry in old where entry.hashTag != 0 {
+                let start = Int(entry.keyStart)
+                let nameLength = Int(arena[start]) | Int(arena[start + 1]) << 8
+                let name = UnsafeRawBufferPointer(rebasing: arena[(start + 2)..<(start + 2 + nameLength)])
+                let typeOffset = start + 2 + nameLength
+                let tags = UnsafeRawBufferPointer(
+                    rebasing: arena[(typeOffset + 1)..<(start + 2 + Int(entry.keyLength))])
+                place(entry, hash: Self.hash(name: name, type: arena[typeOffset], tags: tags))
+            }
+        }
     }
 
     private mutating func place(_ entry: Entry, hash: UInt64) {
         let mask = entries.count - 1
-        var index = Int(truncatingIfNeeded: hash) & mask
-        while entries[index].hashTag != 0 { index = (index + 1) & mask }
-        entries[index] = entry
-        hashes[index] = hash
+        var position = Int(truncatingIfNeeded: hash) & mask
+        while entries[position].hashTag != 0 { position = (position + 1) & mask }
+        entries[position] = entry
     }
 }
 
