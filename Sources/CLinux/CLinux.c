@@ -1,6 +1,9 @@
 // accept4, struct ucred, SO_PEERCRED, SCM_CREDENTIALS and pthread_setname_np are GNU extensions.
 #define _GNU_SOURCE 1
 
+#include <malloc.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include "CLinux.h"
 
 #include <errno.h>
@@ -83,4 +86,14 @@ int tally_set_current_thread_name(const char *name) {
     strncpy(truncated, name, sizeof(truncated) - 1);
     truncated[sizeof(truncated) - 1] = '\0';
     return pthread_setname_np(pthread_self(), truncated);
+}
+
+int tally_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
+
+int tally_advise_huge_pages(void *address, size_t length) {
+    const uintptr_t huge = 2u << 20;
+    uintptr_t start = ((uintptr_t)address + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t)address + length) & ~(huge - 1);
+    if (end <= start) return 0;
+    return madvise((void *)start, end - start, MADV_HUGEPAGE);
 }

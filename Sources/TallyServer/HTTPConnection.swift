@@ -8,7 +8,10 @@ final class HTTPConnection: EventHandler, TimerHandler {
     private var socket: FileDescriptor?
     private var machine: HTTPConnectionStateMachine
     private unowned let server: HTTPServer
-    private var output: [UInt8] = []
+    /// Byte chunks waiting to be written, in order: response heads and bodies as they are, so that a large scrape
+    /// body is written from the buffer it was encoded in instead of being copied behind its head.
+    private var output: [[UInt8]] = []
+    /// How much of `output[0]` has been written.
     private var outputOffset = 0
     private var timer: TimerID?
 
@@ -27,6 +30,8 @@ final class HTTPConnection: EventHandler, TimerHandler {
 
     /// Whether the connection waits for nothing but a next request.
     var isIdle: Bool { machine.isIdle && output.isEmpty }
+
+    private var hasPendingOutput: Bool { !output.isEmpty }
 
     /// When the connection's current deadline falls; the idle connection with the earliest one is the longest idle.
     var nextDeadline: HTTP1.MonotonicInstant? { machine.nextDeadline }
@@ -57,7 +62,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
     func respond(_ response: HTTPResponse, isHead: Bool) {
         guard isOpen else { return }
         server.countResponse(response.status.code)
-        response.serialize(into: &output, isHead: isHead)
+        queue(response, isHead: isHead)
         perform(machine.responseQueued(keepAlive: response.keepAlive, now: Self.now()))
         flush()
     }
@@ -105,16 +110,24 @@ final class HTTPConnection: EventHandler, TimerHandler {
         case .respondAndClose(let error):
             let response = HTTPResponse(rejecting: error)
             server.countResponse(response.status.code)
-            response.serialize(into: &output, isHead: false)
+            queue(response, isHead: false)
             flush()
         case .close:
             close()
         }
     }
 
+    /// Queues a response: its head, and its body as a chunk of its own.
+    private func queue(_ response: HTTPResponse, isHead: Bool) {
+        var head: [UInt8] = []
+        response.serializeHead(into: &head)
+        output.append(head)
+        if !isHead, !response.body.isEmpty { output.append(response.body) }
+    }
+
     private func flush() {
         guard isOpen else { return }
-        while outputOffset < output.count {
+        while !output.isEmpty {
             let result: IOResult<Int>
             do {
                 result = try writePendingOutput()
@@ -122,12 +135,21 @@ final class HTTPConnection: EventHandler, TimerHandler {
                 close()
                 return
             }
-            guard case .processed(let count) = result else { break }
-            outputOffset += count
+            guard case .processed(var count) = result else { break }
+            // Drop the chunks the write finished.
+            while count > 0, let first = output.first {
+                let remaining = first.count - outputOffset
+                if count < remaining {
+                    outputOffset += count
+                    count = 0
+                } else {
+                    count -= remaining
+                    output.removeFirst()
+                    outputOffset = 0
+                }
+            }
         }
-        if outputOffset == output.count, !output.isEmpty {
-            output.removeAll(keepingCapacity: output.capacity <= 1 << 20)
-            outputOffset = 0
+        if output.isEmpty {
             // After the machine's own error responses this answers `.close`.
             perform(machine.writeCompleted(now: Self.now()))
         }
@@ -138,7 +160,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
     private func updateInterest() {
         var interest: EpollEvents = []
         if machine.wantsToRead { interest.insert(.input) }
-        if outputOffset < output.count { interest.insert(.output) }
+        if hasPendingOutput { interest.insert(.output) }
         switch socket {
         case .some(let socket): try? server.loop.setInterest(interest, for: socket)
         case .none: break
@@ -152,15 +174,36 @@ final class HTTPConnection: EventHandler, TimerHandler {
         }
     }
 
+    /// Writes as many queued chunks as one `writev` takes (up to 8).
     private func writePendingOutput() throws(SystemError) -> IOResult<Int> {
-        let offset = outputOffset
-        let result = output.withUnsafeBytes { bytes -> Result<IOResult<Int>, SystemError> in
-            switch socket {
-            case .some(let socket):
-                Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+        let chunkCount = min(output.count, 8)
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(chunkCount)
+        return try withPinnedChunks(0, chunkCount, &vectors)
+    }
+
+    /// Builds the iovecs while every chunk's storage is pinned, then writes them.
+    private func withPinnedChunks(
+        _ index: Int, _ count: Int, _ vectors: inout [iovec]
+    ) throws(SystemError)
+        -> IOResult<Int>
+    {
+        guard index < count else {
+            let result = vectors.withUnsafeBufferPointer { pointer -> Result<IOResult<Int>, SystemError> in
+                switch socket {
+                case .some(let socket): Result { () throws(SystemError) in try socket.write(pointer) }
+                case .none: .success(.processed(0))
                 }
-            case .none: .success(.processed(0))
             }
+            return try result.get()
+        }
+        let skip = index == 0 ? outputOffset : 0
+        let result = output[index].withUnsafeBytes { bytes -> Result<IOResult<Int>, SystemError> in
+            vectors.append(
+                iovec(
+                    iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress! + skip), iov_len: bytes.count - skip)
+            )
+            return Result { () throws(SystemError) in try withPinnedChunks(index + 1, count, &vectors) }
         }
         return try result.get()
     }

@@ -1,3 +1,4 @@
+import CLinux
 import EventLoop
 import Exposition
 import Glibc
@@ -47,6 +48,10 @@ final class ScrapeWorkers: Sendable {
         for _ in 0..<workerCount { wakeups.signal() }
     }
 
+    /// Buffers up to this size are kept from scrape to scrape; larger ones (a store of many pushed series) are
+    /// let go after each scrape rather than staying resident between scrapes in every worker.
+    private static let retainedBufferBytes = 1 << 20
+
     private func work() {
         var encodeBuffer: [UInt8] = []
         var compressedBuffer: [UInt8] = []
@@ -62,18 +67,38 @@ final class ScrapeWorkers: Sendable {
             }
             let snapshot = registry.collect()
             encodeBuffer.removeAll(keepingCapacity: true)
+            Self.reserve(ExpositionEncoder.estimatedSize(of: snapshot), in: &encodeBuffer)
             ExpositionEncoder(format: job.format).encode(snapshot, into: &encodeBuffer)
             if job.coding == .gzip, let compressor {
                 compressedBuffer.removeAll(keepingCapacity: true)
-                do {
-                    try compressor.compress(encodeBuffer, into: &compressedBuffer)
+                if (try? compressor.compress(encodeBuffer, into: &compressedBuffer)) != nil {
                     job.deliver(compressedBuffer)
-                    continue
-                } catch {
+                } else {
                     // An impossible zlib failure degrades to an uncompressed body rather than a failed scrape.
+                    job.deliver(encodeBuffer)
                 }
+            } else {
+                job.deliver(encodeBuffer)
             }
-            job.deliver(encodeBuffer)
+            // The body now belongs to the connection. A small buffer is kept for the next scrape; a large one (many
+            // pushed series) is let go so that it does not stay resident in every worker between scrapes.
+            if encodeBuffer.capacity > Self.retainedBufferBytes { encodeBuffer = [] }
+            if compressedBuffer.capacity > Self.retainedBufferBytes { compressedBuffer = [] }
+        }
+    }
+}
+
+extension ScrapeWorkers {
+    /// Reserves room for a body; a large one (megabytes for many pushed series) is advised to use huge pages, since
+    /// faulting in thousands of fresh small pages would cost several milliseconds of every such scrape.
+    static func reserve(_ bytes: Int, in buffer: inout [UInt8]) {
+        guard bytes > buffer.capacity else { return }
+        buffer.reserveCapacity(bytes)
+        if bytes >= retainedBufferBytes {
+            let capacity = buffer.capacity
+            buffer.withUnsafeMutableBufferPointer { storage in
+                _ = tally_advise_huge_pages(storage.baseAddress, capacity)
+            }
         }
     }
 }

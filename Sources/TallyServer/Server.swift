@@ -1,3 +1,4 @@
+import CLinux
 import EventLoop
 import Glibc
 import HTTP1
@@ -32,6 +33,14 @@ public final class Server {
     private var listening: [String] = []
 
     private static let scrapeWorkerCount = 2
+
+    /// Fixes glibc's mmap threshold at 128 KiB. Left dynamic, glibc raises it after the first large buffer is freed,
+    /// and every later multi-megabyte scrape body (100,000 pushed series make about 6 MB) is then carved from the
+    /// heap and stays resident after use; at a fixed threshold such buffers are mapped and returned when freed.
+    /// Call it early, before other threads allocate.
+    public static func configureAllocator() {
+        _ = tally_set_mmap_threshold(128 * 1024)
+    }
 
     public init(options: ServerOptions, logger: Logger) throws {
         self.options = options

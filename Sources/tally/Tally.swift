@@ -187,6 +187,7 @@ struct Serve: ParsableCommand {
     func run() throws {
         // Before any thread exists: SIGTERM, SIGINT and SIGHUP go to the event loop's signalfd.
         try prepareProcessSignals()
+        Server.configureAllocator()
         let format = try parse(LogFormat(rawValue: logFormat), "--log.format", logFormat, expected: "logfmt or json")
         let level = try parse(Self.logLevels[logLevel], "--log.level", logLevel, expected: "debug, info, warn or error")
         LoggingSystem.bootstrap { _ in TallyLogHandler(format: format, level: level) }

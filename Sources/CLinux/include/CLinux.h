@@ -42,6 +42,14 @@ ssize_t tally_receive_with_credentials(
 /// Returns 0 or an error number.
 int tally_set_current_thread_name(const char *name);
 
+/// mallopt(M_MMAP_THRESHOLD, bytes): a fixed threshold above which glibc maps allocations (and unmaps them when
+/// freed) instead of carving them from the heap. Returns 1 on success, 0 on error.
+int tally_set_mmap_threshold(int bytes);
+
+/// madvise(MADV_HUGEPAGE) on the 2 MiB-aligned part of [address, address + length): a large buffer about to be
+/// written is then faulted in a few huge pages instead of thousands of small ones. Returns 0, or -1 with errno set.
+int tally_advise_huge_pages(void *address, size_t length);
+
 /// The git revision tally was built from (set by Package.swift from the checkout), or "unknown".
 const char *tally_build_revision(void);
 
