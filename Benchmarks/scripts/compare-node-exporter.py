@@ -24,6 +24,8 @@ FS_TYPES_EXCLUDE = (
     "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|"
     "overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$"
 )
+DISK_DEVICE_EXCLUDE = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"
+NETWORK_DEVICE_EXCLUDE = "^lo$"  # Debian's node_exporter default; passed to both so they report the same devices
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -100,12 +102,16 @@ def main():
     node_port, tally_port = free_port(), free_port()
     node = [arguments.node_exporter, f"--web.listen-address=127.0.0.1:{node_port}", "--collector.disable-defaults",
             "--no-collector.netdev.netlink", f"--collector.filesystem.mount-points-exclude={MOUNT_POINTS_EXCLUDE}",
-            f"--collector.filesystem.fs-types-exclude={FS_TYPES_EXCLUDE}"]
+            f"--collector.filesystem.fs-types-exclude={FS_TYPES_EXCLUDE}",
+            f"--collector.diskstats.device-exclude={DISK_DEVICE_EXCLUDE}",
+            f"--collector.netdev.device-exclude={NETWORK_DEVICE_EXCLUDE}"]
     node += [f"--collector.{collector}" for collector in COLLECTORS]
     tally = [arguments.tally, "serve", "--web.listen-address", f"127.0.0.1:{tally_port}", "--push.socket", "",
              "--push.datagram-socket", "", "--collector.disable-defaults",
              "--collector.filesystem.mount-points-exclude", MOUNT_POINTS_EXCLUDE,
-             "--collector.filesystem.fs-types-exclude", FS_TYPES_EXCLUDE]
+             "--collector.filesystem.fs-types-exclude", FS_TYPES_EXCLUDE,
+             "--collector.diskstats.device-exclude", DISK_DEVICE_EXCLUDE,
+             "--collector.netdev.device-exclude", NETWORK_DEVICE_EXCLUDE]
     tally += [f"--collector.{collector}" for collector in COLLECTORS]
 
     print(f"collectors: {', '.join(COLLECTORS)}; {arguments.rounds} rounds of {arguments.seconds} s, wrk -c1 keep-alive")

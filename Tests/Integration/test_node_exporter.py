@@ -1,0 +1,129 @@
+"""Issue 3: tally side by side with the real node_exporter (Debian prometheus-node-exporter) on this machine's /proc.
+
+Both run the same collectors with the same filesystem excludes; node_exporter reads /proc/net/dev as tally does
+(--no-collector.netdev.netlink). Every family those collectors give node_exporter must exist in tally's output with
+the same type and label names, and the facts both read from the kernel must agree.
+"""
+
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import free_port
+
+COLLECTORS = ["cpu", "meminfo", "loadavg", "diskstats", "filesystem", "netdev", "stat"]
+MOUNT_POINTS_EXCLUDE = "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+FS_TYPES_EXCLUDE = (
+    "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|"
+    "overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$"
+)
+
+
+DISK_DEVICE_EXCLUDE = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"
+# Debian's node_exporter leaves out lo by default; upstream node_exporter (and tally) have no netdev default.
+NETWORK_DEVICE_EXCLUDE = "^lo$"
+# Labels later node_exporter 1.x releases added, which tally has and Debian's 1.5 does not: `rotational` on
+# node_disk_info (collector/diskstats_linux.go) and `device_error` on the filesystem families (#2923, 1.9).
+# Nothing else may differ.
+LABELS_ADDED_AFTER_1_5 = {"node_disk_info": {"rotational"}} | {
+    f"node_filesystem_{name}": {"device_error"}
+    for name in ("size_bytes", "free_bytes", "avail_bytes", "files", "files_free", "readonly", "device_error")
+}
+
+
+def scrape(url):
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            return urllib.request.urlopen(url, timeout=5).read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def families(text):
+    """name -> (type, set of label-name tuples, samples) for the node_* families of the compared collectors.
+
+    Names are as prometheus_client's parser gives them: a counter family without its `_total`.
+    """
+    found = {}
+    for family in text_string_to_metric_families(text):
+        name = family.name
+        if not name.startswith("node_") or name.startswith(("node_scrape_", "node_exporter_")):
+            continue
+        label_names = {tuple(sorted(sample.labels)) for sample in family.samples if not sample.name.endswith("_created")}
+        found[name] = (family.type, label_names, family.samples)
+    return found
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("side-by-side")
+    node_port, tally_port = free_port(), free_port()
+    node = subprocess.Popen(
+        ["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{node_port}", "--collector.disable-defaults",
+         "--no-collector.netdev.netlink", f"--collector.filesystem.mount-points-exclude={MOUNT_POINTS_EXCLUDE}",
+         f"--collector.filesystem.fs-types-exclude={FS_TYPES_EXCLUDE}",
+         f"--collector.diskstats.device-exclude={DISK_DEVICE_EXCLUDE}",
+         f"--collector.netdev.device-exclude={NETWORK_DEVICE_EXCLUDE}"]
+        + [f"--collector.{collector}" for collector in COLLECTORS],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    from conftest import BINARY
+
+    tally = subprocess.Popen(
+        [BINARY, "serve", "--web.listen-address", f"127.0.0.1:{tally_port}", "--push.socket", "",
+         "--push.datagram-socket", "", "--collector.disable-defaults",
+         "--collector.filesystem.mount-points-exclude", MOUNT_POINTS_EXCLUDE,
+         "--collector.filesystem.fs-types-exclude", FS_TYPES_EXCLUDE,
+         "--collector.diskstats.device-exclude", DISK_DEVICE_EXCLUDE,
+         "--collector.netdev.device-exclude", NETWORK_DEVICE_EXCLUDE]
+        + [f"--collector.{collector}" for collector in COLLECTORS],
+        stdout=open(directory / "tally.log", "wb"), stderr=subprocess.STDOUT)
+    try:
+        yield families(scrape(f"http://127.0.0.1:{node_port}/metrics")), families(
+            scrape(f"http://127.0.0.1:{tally_port}/metrics"))
+    finally:
+        node.terminate()
+        tally.terminate()
+        node.wait(timeout=10)
+        tally.wait(timeout=10)
+
+
+def test_every_node_exporter_family_exists_in_tally_with_its_type_and_label_names(outputs):
+    node, tally = outputs
+    assert len(node) > 60
+    missing = sorted(set(node) - set(tally))
+    assert not missing, f"families node_exporter has and tally lacks: {missing}"
+    for name, (kind, label_names, _) in node.items():
+        assert tally[name][0] == kind, name
+        added = LABELS_ADDED_AFTER_1_5.get(name, set())
+        tally_label_names = {tuple(sorted(set(names) - added)) for names in tally[name][1]}
+        assert tally_label_names == label_names, (name, tally[name][1], label_names)
+
+
+def test_memory_total_is_the_same(outputs):
+    node, tally = outputs
+    assert node["node_memory_MemTotal_bytes"][2][0].value == tally["node_memory_MemTotal_bytes"][2][0].value
+
+
+def test_the_cpus_are_the_same(outputs):
+    node, tally = outputs
+    cpus = lambda found: {sample.labels["cpu"] for sample in found["node_cpu_seconds"][2]}  # noqa: E731
+    assert cpus(node) == cpus(tally) and cpus(tally)
+
+
+def test_the_mount_points_are_the_same(outputs):
+    node, tally = outputs
+    mounts = lambda found: {sample.labels["mountpoint"] for sample in found["node_filesystem_size_bytes"][2]}  # noqa: E731
+    assert mounts(node) == mounts(tally) and mounts(tally)
+
+
+def test_disks_and_interfaces_are_the_same(outputs):
+    node, tally = outputs
+    devices = lambda found, family: {sample.labels["device"] for sample in found[family][2]}  # noqa: E731
+    assert devices(node, "node_disk_reads_completed") == devices(tally, "node_disk_reads_completed")
+    assert devices(node, "node_network_receive_bytes") == devices(tally, "node_network_receive_bytes")
