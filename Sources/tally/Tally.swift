@@ -111,13 +111,13 @@ struct Serve: ParsableCommand {
         help: "Expose node_cpu_guest_seconds_total.")
     var cpuGuest = true
 
-    @Option(name: .customLong("collector.diskstats.device-exclude"), help: "Regex of devices to leave out.")
+    @Option(name: .customLong("collector.diskstats.device-exclude"), help: "Regex of devices to leave out (default: node_exporter's, partitions and ram/loop devices).")
     var diskDeviceExclude: String?
 
     @Option(name: .customLong("collector.diskstats.device-include"), help: "Regex of the only devices to report.")
     var diskDeviceInclude: String?
 
-    @Option(name: .customLong("collector.filesystem.mount-points-exclude"), help: "Regex of mount points to leave out.")
+    @Option(name: .customLong("collector.filesystem.mount-points-exclude"), help: "Regex of mount points to leave out (default: node_exporter's: /dev, /proc, /sys, ...).")
     var mountPointsExclude: String?
 
     @Option(
@@ -125,7 +125,7 @@ struct Serve: ParsableCommand {
         help: "Regex of the only mount points to report.")
     var mountPointsInclude: String?
 
-    @Option(name: .customLong("collector.filesystem.fs-types-exclude"), help: "Regex of filesystem types to leave out.")
+    @Option(name: .customLong("collector.filesystem.fs-types-exclude"), help: "Regex of filesystem types to leave out (default: node_exporter's pseudo filesystems).")
     var fsTypesExclude: String?
 
     @Option(
@@ -279,9 +279,10 @@ struct Push: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Push StatsD lines to tally and wait until it has confirmed them.",
         discussion: """
-            Each LINE is <name>:<value>|<type>[|@<rate>][|#<key>:<value>,...] with type c, g, ms, h or d.
+            Each LINE is <name>:<value>|<type>[|@<rate>][|#<key>:<value>,...] with type c, g, ms, h or d. \
             With - as the only LINE, lines are read from standard input.
-            Exits 0 when tally confirmed every line (durably when it keeps a state file), 1 when it refused
+
+            Exits 0 when tally confirmed every line (durably when it keeps a state file), 1 when it refused \
             some (each is printed with its reason), 2 when tally could not be reached or did not confirm in time.
             """)
 
