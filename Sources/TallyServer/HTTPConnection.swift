@@ -40,10 +40,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
 
     /// Starts reading.
     func start() throws(SystemError) {
-        switch socket {
-        case .some(let socket): try server.loop.register(socket, interest: .input, handler: self)
-        case .none: return
-        }
+        try socket.register(on: server.loop, interest: .input, handler: self)
         scheduleDeadline()
     }
 
@@ -85,7 +82,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
         while isOpen, machine.wantsToRead {
             let result: IOResult<Int>
             do {
-                result = try read(into: buffer)
+                result = try socket.read(into: buffer)
             } catch {
                 close()
                 return
@@ -161,17 +158,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
         var interest: EpollEvents = []
         if machine.wantsToRead { interest.insert(.input) }
         if hasPendingOutput { interest.insert(.output) }
-        switch socket {
-        case .some(let socket): try? server.loop.setInterest(interest, for: socket)
-        case .none: break
-        }
-    }
-
-    private func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
-        switch socket {
-        case .some(let socket): try socket.read(into: buffer)
-        case .none: .processed(0)
-        }
+        socket.setInterest(interest, on: server.loop)
     }
 
     /// Writes as many queued chunks as one `writev` takes (up to 8).
@@ -190,10 +177,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
     {
         guard index < count else {
             let result = vectors.withUnsafeBufferPointer { pointer -> Result<IOResult<Int>, SystemError> in
-                switch socket {
-                case .some(let socket): Result { () throws(SystemError) in try socket.write(pointer) }
-                case .none: .success(.processed(0))
-                }
+                Result { () throws(SystemError) in try socket.write(pointer) }
             }
             return try result.get()
         }

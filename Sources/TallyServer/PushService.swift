@@ -155,39 +155,21 @@ final class PushConnection: EventHandler {
     }
 
     func start() throws(SystemError) {
-        switch socket {
-        case .some(let socket): try service.loop.register(socket, interest: .input, handler: self)
-        case .none: break
-        }
+        try socket.register(on: service.loop, interest: .input, handler: self)
     }
 
     private var isOpen: Bool { socket != nil }
 
-    private func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
-        switch socket {
-        case .some(let socket): try socket.read(into: buffer)
-        case .none: .processed(0)
-        }
-    }
-
     private func writePendingOutput() throws(SystemError) -> IOResult<Int> {
         let offset = outputOffset
         let result = output.withUnsafeBytes { bytes -> Result<IOResult<Int>, SystemError> in
-            switch socket {
-            case .some(let socket):
-                Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                }
-            case .none: .success(.processed(0))
-            }
+            Result { () throws(SystemError) in try socket.write(UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
         }
         return try result.get()
     }
 
     private func setInterest(_ interest: EpollEvents) {
-        switch socket {
-        case .some(let socket): try? service.loop.setInterest(interest, for: socket)
-        case .none: break
-        }
+        socket.setInterest(interest, on: service.loop)
     }
 
     func handle(events: EpollEvents) {
@@ -203,7 +185,7 @@ final class PushConnection: EventHandler {
             let buffer = service.readBuffer
             let result: IOResult<Int>
             do {
-                result = try read(into: buffer)
+                result = try socket.read(into: buffer)
             } catch {
                 close()
                 return

@@ -111,13 +111,17 @@ struct Serve: ParsableCommand {
         help: "Expose node_cpu_guest_seconds_total.")
     var cpuGuest = true
 
-    @Option(name: .customLong("collector.diskstats.device-exclude"), help: "Regex of devices to leave out (default: node_exporter's, partitions and ram/loop devices).")
+    @Option(
+        name: .customLong("collector.diskstats.device-exclude"),
+        help: "Regex of devices to leave out (default: node_exporter's, partitions and ram/loop devices).")
     var diskDeviceExclude: String?
 
     @Option(name: .customLong("collector.diskstats.device-include"), help: "Regex of the only devices to report.")
     var diskDeviceInclude: String?
 
-    @Option(name: .customLong("collector.filesystem.mount-points-exclude"), help: "Regex of mount points to leave out (default: node_exporter's: /dev, /proc, /sys, ...).")
+    @Option(
+        name: .customLong("collector.filesystem.mount-points-exclude"),
+        help: "Regex of mount points to leave out (default: node_exporter's: /dev, /proc, /sys, ...).")
     var mountPointsExclude: String?
 
     @Option(
@@ -125,7 +129,9 @@ struct Serve: ParsableCommand {
         help: "Regex of the only mount points to report.")
     var mountPointsInclude: String?
 
-    @Option(name: .customLong("collector.filesystem.fs-types-exclude"), help: "Regex of filesystem types to leave out (default: node_exporter's pseudo filesystems).")
+    @Option(
+        name: .customLong("collector.filesystem.fs-types-exclude"),
+        help: "Regex of filesystem types to leave out (default: node_exporter's pseudo filesystems).")
     var fsTypesExclude: String?
 
     @Option(
