@@ -212,8 +212,16 @@ def test_peer_credentials_refuse_other_users(start_tally):
     assert result.returncode == 2
     assert value(server, "tally_push_refused_peers_total", transport="stream") == 1
     assert value(server, "nope_total") is None
+    # Datagrams carry SCM_CREDENTIALS; one from a user not allowed is dropped and counted.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as client:
+        client.sendto(b"nope_datagram:1|c\n", server.datagram_socket)
+    assert eventually(lambda: value(server, "tally_push_refused_peers_total", transport="datagram") == 1)
+    assert value(server, "nope_datagram_total") is None
     allowed = start_tally(*SERVE, "--push.allowed-gids", f"{os.getgid()}")
     assert tally_push(allowed, "yes:1|c").returncode == 0
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as client:
+        client.sendto(b"yes_datagram:1|c\n", allowed.datagram_socket)
+    assert eventually(lambda: value(allowed, "yes_datagram_total") == 1)
 
 
 def test_socket_mode_is_applied(start_tally):
