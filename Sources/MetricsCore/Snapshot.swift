@@ -122,9 +122,12 @@ public struct MetricsSnapshot: Sendable {
     /// Creates a snapshot, sorting the families by name. Empty families are left out: a family whose series all
     /// vanished is not exposed.
     public init(families: [MetricFamilySnapshot], producerResults: [ProducerResult] = []) {
-        self.families = families.filter { $0.count > 0 }.sorted {
-            compareUTF8($0.descriptor.name, $1.descriptor.name) < 0
+        // Sort positions rather than the families themselves, which are large to move. Metric names are ASCII, so
+        // String's ordering is byte order.
+        let order = families.indices.filter { families[$0].count > 0 }.sorted {
+            families[$0].descriptor.name < families[$1].descriptor.name
         }
+        self.families = order.map { families[$0] }
         self.producerResults = producerResults
     }
 
