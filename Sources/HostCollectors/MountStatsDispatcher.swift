@@ -213,18 +213,16 @@ extension MountStatsDispatcher {
             call.waiters.removeAll { $0 === batch }
             guard !call.isStuck else { return }
             call.isStuck = true
-            if call.state == .running {
-                call.lostWorker = true
-                activeWorkers -= 1
-                if hasQueuedCalls { recruitWorker() }
-            }
-            var releasedWaiter = false
-            for waiter in call.waiters {
-                waiter.remaining -= 1
-                releasedWaiter = releasedWaiter || waiter.remaining == 0
-            }
-            call.waiters.removeAll()
-            if releasedWaiter { progress.broadcast() }
+            if call.state == .running { writeOffWorker(of: call) }
+            releaseWaiters(of: call)
+        }
+
+        /// Stops counting the thread running `call` as a worker, as it may never return, and recruits another if
+        /// work is queued.
+        private func writeOffWorker(of call: Call) {
+            call.lostWorker = true
+            activeWorkers -= 1
+            if hasQueuedCalls { recruitWorker() }
         }
 
         /// Wakes an idle worker, or starts one if the pool is not full.
@@ -259,9 +257,7 @@ extension MountStatsDispatcher {
                 if call.isStuck {
                     // Nobody waits for a call that already timed out while queued; should it hang too, this thread
                     // is lost like one that got stuck while running.
-                    call.lostWorker = true
-                    activeWorkers -= 1
-                    if hasQueuedCalls { recruitWorker() }
+                    writeOffWorker(of: call)
                 }
                 mutex.unlock()
                 let outcome: MountStatsOutcome
@@ -285,10 +281,8 @@ extension MountStatsDispatcher {
             mutex.unlock()
         }
 
-        private func finish(_ call: Call, with outcome: MountStatsOutcome) {
-            call.state = .finished
-            call.outcome = outcome
-            if inFlight[call.path] === call { inFlight[call.path] = nil }
+        /// Counts `call` as settled for every batch waiting on it, and wakes the waiters if one batch is complete.
+        private func releaseWaiters(of call: Call) {
             var releasedWaiter = false
             for waiter in call.waiters {
                 waiter.remaining -= 1
@@ -296,6 +290,13 @@ extension MountStatsDispatcher {
             }
             call.waiters.removeAll()
             if releasedWaiter { progress.broadcast() }
+        }
+
+        private func finish(_ call: Call, with outcome: MountStatsOutcome) {
+            call.state = .finished
+            call.outcome = outcome
+            if inFlight[call.path] === call { inFlight[call.path] = nil }
+            releaseWaiters(of: call)
         }
 
         func shutDown() {
