@@ -79,16 +79,7 @@ import Testing
         let path = directory + "/stale.sock"
         // Bind and close without unlinking, as a crashed process would leave it.
         let type = kind == .stream ? SOCK_STREAM : SOCK_DGRAM
-        let raw = Glibc.socket(AF_UNIX, Int32(type.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(raw, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        #expect(bound == 0)
+        let raw = try #require(bindRawUnixSocket(type: type, to: path))
         close(raw)
         #expect(fileStatus(path).map { $0.st_mode & S_IFMT } == S_IFSOCK)
         let refused = #expect(throws: SocketError.self) { _ = try FileDescriptor.connect(unixPath: path, kind: kind) }
@@ -247,16 +238,7 @@ import Testing
         let directory = try makeTemporaryDirectory()
         defer { removeTree(directory) }
         let path = directory + "/adopted.sock"
-        let raw = Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(raw, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        #expect(bound == 0)
+        let raw = try #require(bindRawUnixSocket(type: SOCK_DGRAM, to: path))
 
         let adopted = try DatagramSocket(adopting: raw)
         #expect(fcntl(raw, F_GETFL) & O_NONBLOCK != 0)
@@ -287,4 +269,24 @@ private func currentUmask() -> mode_t {
     let mask = umask(0o022)
     umask(mask)
     return mask
+}
+
+/// A Unix socket of `type` bound to `path` with plain system calls, bypassing the code under test; nil if the
+/// socket or the bind fails.
+private func bindRawUnixSocket(type: __socket_type, to path: String) -> Int32? {
+    let raw = Glibc.socket(AF_UNIX, Int32(type.rawValue), 0)
+    guard raw >= 0 else { return nil }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8) + [0]) }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(raw, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+    }
+    guard bound == 0 else {
+        close(raw)
+        return nil
+    }
+    return raw
 }
