@@ -90,15 +90,31 @@ class Tally:
         return self.log_path.read_text(errors="replace")
 
     def stop(self, sig=signal.SIGTERM, timeout=5):
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        return self.process.returncode
+        return stop_process(self.process, self.log, sig, timeout)
+
+
+def stop_process(process, log, sig=signal.SIGTERM, timeout=5):
+    """Sends `sig`, kills the process if it outlives `timeout` seconds, closes its log; the exit status."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    log.close()
+    return process.returncode
+
+
+def eventually(condition, timeout=10):
+    """Polls `condition` until it returns something truthy or `timeout` seconds pass; its last result."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.05)
+    return condition()
 
 
 @pytest.fixture

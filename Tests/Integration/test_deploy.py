@@ -31,7 +31,7 @@ import urllib.parse
 import pytest
 import yaml
 
-from conftest import BINARY, free_port, http_get, sample_value
+from conftest import BINARY, eventually, free_port, http_get, sample_value, stop_process
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
 SYSTEMD_DIRECTORY = REPOSITORY / "deploy" / "systemd"
@@ -413,15 +413,7 @@ class ConfinedTally:
         return self.log_path.read_text(errors="replace")
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        return self.process.returncode
+        return stop_process(self.process, self.log, timeout=10)
 
 
 @pytest.fixture
@@ -461,16 +453,6 @@ def scrape(port):
     status, _, body = http_get(f"http://127.0.0.1:{port}/metrics", timeout=10)
     assert status == 200
     return body.decode()
-
-
-def eventually(condition, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    return condition()
 
 
 PROBE = """

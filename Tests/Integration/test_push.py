@@ -4,12 +4,10 @@ import os
 import signal
 import socket
 import subprocess
-import time
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import BINARY, FIXTURES, sample_value
+from conftest import BINARY, FIXTURES, eventually, sample_value
 
 SERVE = ("--collector.disable-defaults", "--path.procfs", str(FIXTURES / "proc"))
 
@@ -23,16 +21,6 @@ def tally_push(server, *lines, stdin=None, socket_path=None, timeout=10):
 
 def value(server, name, **labels):
     return sample_value(server.metrics(), name, labels)
-
-
-def eventually(condition, timeout=5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    return condition()
 
 
 def test_tally_push_arguments_give_exact_values(start_tally):
