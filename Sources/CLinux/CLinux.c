@@ -1,6 +1,7 @@
 // accept4, struct ucred, SO_PEERCRED, SCM_CREDENTIALS and pthread_setname_np are GNU extensions.
 #define _GNU_SOURCE 1
 
+#include <link.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -89,6 +90,46 @@ int tally_set_current_thread_name(const char *name) {
 }
 
 int tally_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
+
+int tally_set_malloc_arena_limit(int count) { return mallopt(M_ARENA_MAX, count); }
+
+/// True when the object's dynamic section asks for text relocations (DT_TEXTREL, or DF_TEXTREL in DT_FLAGS).
+static int has_text_relocations(const struct dl_phdr_info *object) {
+    for (int index = 0; index < object->dlpi_phnum; index++) {
+        const ElfW(Phdr) *header = &object->dlpi_phdr[index];
+        if (header->p_type != PT_DYNAMIC) continue;
+        for (const ElfW(Dyn) *entry = (const ElfW(Dyn) *)(object->dlpi_addr + header->p_vaddr);
+             entry->d_tag != DT_NULL; entry++) {
+            if (entry->d_tag == DT_TEXTREL) return 1;
+            if (entry->d_tag == DT_FLAGS && (entry->d_un.d_val & DF_TEXTREL)) return 1;
+        }
+    }
+    return 0;
+}
+
+/// dl_iterate_phdr visits the main program first (its name is empty); release its code segments and stop.
+static int release_code_segments(struct dl_phdr_info *object, size_t size, void *released) {
+    (void)size;
+    if (object->dlpi_name[0] != '\0' || has_text_relocations(object)) return 1;
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    for (int index = 0; index < object->dlpi_phnum; index++) {
+        const ElfW(Phdr) *header = &object->dlpi_phdr[index];
+        if (header->p_type != PT_LOAD || !(header->p_flags & PF_X) || (header->p_flags & PF_W)) continue;
+        // Only whole pages inside the segment: a page it shares with a neighbour is left alone.
+        uintptr_t start = (object->dlpi_addr + header->p_vaddr + page - 1) & ~(page - 1);
+        uintptr_t end = (object->dlpi_addr + header->p_vaddr + header->p_memsz) & ~(page - 1);
+        if (end > start && madvise((void *)start, end - start, MADV_DONTNEED) == 0) {
+            *(long *)released += (long)(end - start);
+        }
+    }
+    return 1;
+}
+
+long tally_release_program_code(void) {
+    long released = 0;
+    dl_iterate_phdr(release_code_segments, &released);
+    return released;
+}
 
 int tally_advise_huge_pages(void *address, size_t length) {
     const uintptr_t huge = 2u << 20;

@@ -37,9 +37,12 @@ public final class Server {
     /// Fixes glibc's mmap threshold at 128 KiB. Left dynamic, glibc raises it after the first large buffer is freed,
     /// and every later multi-megabyte scrape body (100,000 pushed series make about 6 MB) is then carved from the
     /// heap and stays resident after use; at a fixed threshold such buffers are mapped and returned when freed.
+    /// Also keeps every thread in one malloc arena: tally's few threads allocate little (the hot paths reuse their
+    /// buffers), and an arena per thread would hold a few hundred KiB of partly used pages each.
     /// Call it early, before other threads allocate.
     public static func configureAllocator() {
         _ = tally_set_mmap_threshold(128 * 1024)
+        _ = tally_set_malloc_arena_limit(1)
     }
 
     public init(options: ServerOptions, logger: Logger) throws {
@@ -198,6 +201,10 @@ public final class Server {
         notify { try $0.ready() }
         updateStatus()
         scheduleTimers()
+        // Start-up code (argument parsing, configuration, registration) is done with; the code a scrape or a push
+        // needs faults back in on its next call, and the resident set is what serving uses.
+        let released = tally_release_program_code()
+        logger.debug("released start-up code pages", metadata: ["bytes": "\(released)"])
         try loop.run()
         workers.shutDown(workerCount: Self.scrapeWorkerCount)
         return 0

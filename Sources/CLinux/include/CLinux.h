@@ -46,6 +46,16 @@ int tally_set_current_thread_name(const char *name);
 /// freed) instead of carving them from the heap. Returns 1 on success, 0 on error.
 int tally_set_mmap_threshold(int bytes);
 
+/// mallopt(M_ARENA_MAX, count): at most `count` malloc arenas. glibc otherwise gives each thread that allocates an
+/// arena of its own, each with its own partly used pages. Returns 1 on success, 0 on error.
+int tally_set_malloc_arena_limit(int count);
+
+/// Hands the pages of the main program's code back to the page cache: madvise(MADV_DONTNEED) on each loadable
+/// segment that is executable and not writable. Code run only while starting (argument parsing, configuration) then
+/// stops counting as resident; code still in use faults back in from the page cache on its next call. Does nothing
+/// for a program with text relocations, whose code pages hold changes. Returns the number of bytes released.
+long tally_release_program_code(void);
+
 /// madvise(MADV_HUGEPAGE) on the 2 MiB-aligned part of [address, address + length): a large buffer about to be
 /// written is then faulted in a few huge pages instead of thousands of small ones. Returns 0, or -1 with errno set.
 int tally_advise_huge_pages(void *address, size_t length);
