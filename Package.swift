@@ -64,6 +64,7 @@ let package = Package(
                 "TallyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            exclude: ["link-order.txt"],
             swiftSettings: strict
         ),
 
