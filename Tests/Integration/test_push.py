@@ -80,6 +80,37 @@ def test_refused_lines_are_printed_with_their_reason_and_counted(start_tally):
     assert value(server, "tally_push_rejected_lines_total", reason="type_conflict") == 1
 
 
+def test_tally_push_accepts_every_spelling_of_its_options(start_tally):
+    server = start_tally(*SERVE)
+    spellings = [
+        ["--socket", server.push_socket, "spelled:1|c"],
+        [f"--socket={server.push_socket}", "--timeout=5", "spelled:1|c"],
+        ["--timeout", "2.5", "--socket", server.push_socket, "--", "spelled:1|c", "spelled:1|c"],
+        ["spelled:1|c", "--socket", server.push_socket],
+    ]
+    for arguments in spellings:
+        result = subprocess.run([BINARY, "push", *arguments], capture_output=True, timeout=10)
+        assert result.returncode == 0, (arguments, result.stderr)
+    assert value(server, "spelled_total") == 5
+
+
+def test_tally_push_usage_errors_come_from_the_full_parser(start_tally):
+    server = start_tally(*SERVE)
+    cases = [
+        (["--bogus", "a:1|c"], "Unknown option '--bogus'"),
+        (["--socket", server.push_socket, "--timeout", "0", "a:1|c"], "--timeout must be positive"),
+        (["--socket", server.push_socket, "--timeout", "soon", "a:1|c"], "soon"),
+        (["--socket", server.push_socket], "Missing expected argument"),
+    ]
+    for arguments, message in cases:
+        result = subprocess.run([BINARY, "push", *arguments], capture_output=True, timeout=10)
+        assert result.returncode == 64, (arguments, result.returncode, result.stderr)
+        assert message in result.stderr.decode(), (arguments, result.stderr)
+    help_text = subprocess.run([BINARY, "push", "--help"], capture_output=True, timeout=10)
+    assert help_text.returncode == 0 and b"--socket <socket>" in help_text.stdout
+    assert value(server, "tally_push_lines_total", transport="stream") == 0
+
+
 def test_missing_socket_is_a_clear_error(tmp_path):
     result = subprocess.run([BINARY, "push", "--socket", str(tmp_path / "none.sock"), "a:1|c"], capture_output=True)
     assert result.returncode == 2
