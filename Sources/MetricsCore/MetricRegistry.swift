@@ -48,6 +48,11 @@ public final class MetricRegistry: Sendable {
         var storages: [String: any CollectableStorage] = [:]
         var instruments: [String: AnyObject] = [:]
         var producers: [any MetricProducer] = []
+        /// The name order of the last collection's families.
+        var familyOrder = FamilyOrder()
+        /// For the collector status families: the producers that report it, by name, and their label sets; nil
+        /// until the first collection after a producer was added.
+        var statusProducers: (positions: [Int], labelSets: [LabelSet])?
     }
 
     /// Creates a registry.
@@ -170,7 +175,10 @@ public final class MetricRegistry: Sendable {
 
     /// Adds a producer to every collection.
     public func register(_ producer: any MetricProducer) {
-        state.withLock { $0.producers.append(producer) }
+        state.withLock { state in
+            state.producers.append(producer)
+            state.statusProducers = nil
+        }
     }
 
     /// Reserves the names of a family that a producer creates on its own, refusing a conflict.
@@ -229,7 +237,9 @@ public final class MetricRegistry: Sendable {
     /// Collects every instrument and producer into one snapshot. Producers run one after another on the calling
     /// thread; a producer that throws is reported as failed and contributes nothing.
     public func collect() -> MetricsSnapshot {
-        let (storages, producers) = state.withLock { (Array($0.storages.values), $0.producers) }
+        let (storages, producers, cachedOrder, cachedStatus) = state.withLock {
+            (Array($0.storages.values), $0.producers, $0.familyOrder, $0.statusProducers)
+        }
         var families: [MetricFamilySnapshot] = []
         families.reserveCapacity(storages.count + producers.count * 4)
         for storage in storages {
@@ -238,50 +248,51 @@ public final class MetricRegistry: Sendable {
         var results: [ProducerResult] = []
         results.reserveCapacity(producers.count)
         for producer in producers {
-            var produced: [MetricFamilySnapshot] = []
+            let familyCount = families.count
             let start = clock.nanoseconds()
             var failure: String?
             do {
-                try producer.collect(into: &produced)
+                try producer.collect(into: &families)
             } catch {
                 failure = String(describing: error)
+                families.removeSubrange(familyCount...)
             }
             let seconds = Double(clock.nanoseconds() &- start) / 1e9
-            if failure == nil { families.append(contentsOf: produced) }
             results.append(
                 ProducerResult(
                     name: producer.producerName, succeeded: failure == nil, durationSeconds: seconds, error: failure))
         }
         if let collectorStatus {
-            families.append(contentsOf: Self.statusFamilies(collectorStatus, results: results, producers: producers))
+            let status = cachedStatus ?? Self.statusProducers(producers)
+            families.append(contentsOf: Self.statusFamilies(collectorStatus, results: results, producers: status))
+            if cachedStatus == nil { state.withLock { $0.statusProducers = status } }
         }
-        return MetricsSnapshot(families: families, producerResults: results)
+        var order = cachedOrder
+        let snapshot = MetricsSnapshot(families: families, producerResults: results, order: &order)
+        if !order.names.elementsEqual(cachedOrder.names) { state.withLock { $0.familyOrder = order } }
+        return snapshot
     }
 
-    /// The `collector` label set of a producer, made once per name.
-    private static func collectorLabels(_ name: String) -> LabelSet {
-        collectorLabelCache.withLock { cache in
-            if let labels = cache[name] { return labels }
-            let labels = LabelSet([Label("collector", name)])
-            cache[name] = labels
-            return labels
+    /// The producers that report their status, in the order of their names, and their `collector` label sets.
+    private static func statusProducers(_ producers: [any MetricProducer]) -> (positions: [Int], labelSets: [LabelSet])
+    {
+        let positions = producers.indices.filter { producers[$0].reportsCollectorStatus }.sorted {
+            producers[$0].producerName < producers[$1].producerName
         }
+        return (positions, positions.map { LabelSet([Label("collector", producers[$0].producerName)]) })
     }
-
-    private static let collectorLabelCache = Mutex<[String: LabelSet]>([:])
 
     private static func statusFamilies(
         _ descriptors: (duration: MetricDescriptor, success: MetricDescriptor), results: [ProducerResult],
-        producers: [any MetricProducer]
+        producers: (positions: [Int], labelSets: [LabelSet])
     ) -> [MetricFamilySnapshot] {
-        var reported = zip(producers, results).filter { $0.0.reportsCollectorStatus }.map(\.1)
-        reported.sort { $0.name < $1.name }
-        let labelSets = reported.map { collectorLabels($0.name) }
-        return [
+        [
             MetricFamilySnapshot(
-                descriptor: descriptors.duration, labelSets: labelSets, values: reported.map(\.durationSeconds)),
+                descriptor: descriptors.duration, labelSets: producers.labelSets,
+                values: producers.positions.map { results[$0].durationSeconds }),
             MetricFamilySnapshot(
-                descriptor: descriptors.success, labelSets: labelSets, values: reported.map { $0.succeeded ? 1 : 0 }),
+                descriptor: descriptors.success, labelSets: producers.labelSets,
+                values: producers.positions.map { results[$0].succeeded ? 1 : 0 }),
         ]
     }
 }

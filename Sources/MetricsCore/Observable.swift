@@ -22,18 +22,25 @@ public final class ObservableInstrument: Sendable {
     var isDropped: Bool { rule?.drop ?? false }
 }
 
-/// Collects the observations a meter's callbacks make during one collection.
+/// Collects the observations a meter's callbacks make during one collection, column-wise per instrument: the columns
+/// of an instrument observed in label order, as collectors usually observe, become its family snapshot as they are.
 public struct ObservationRecorder: ~Copyable {
-    fileprivate var observations: [[(labels: LabelSet, value: Double)]]
+    fileprivate var labelSets: [[LabelSet]]
+    fileprivate var values: [[Double]]
     private let meterIdentifier: ObjectIdentifier
 
     /// A recorder whose buffers have room for as many observations per instrument as `expectedCounts` says
     /// (what the previous collection observed), so that a steady collection does not grow them step by step.
     fileprivate init(expectedCounts: [Int], instrumentCount: Int, meter: ObjectIdentifier) {
-        observations = (0..<instrumentCount).map { index in
-            var buffer: [(labels: LabelSet, value: Double)] = []
-            buffer.reserveCapacity(index < expectedCounts.count ? expectedCounts[index] : 0)
-            return buffer
+        labelSets = (0..<instrumentCount).map { index in
+            var column: [LabelSet] = []
+            column.reserveCapacity(index < expectedCounts.count ? expectedCounts[index] : 0)
+            return column
+        }
+        values = (0..<instrumentCount).map { index in
+            var column: [Double] = []
+            column.reserveCapacity(index < expectedCounts.count ? expectedCounts[index] : 0)
+            return column
         }
         meterIdentifier = meter
     }
@@ -42,8 +49,8 @@ public struct ObservationRecorder: ~Copyable {
     /// keeps the last value. Instruments of other meters are ignored.
     public mutating func observe(_ instrument: ObservableInstrument, _ value: Double, labels: LabelSet = .empty) {
         guard instrument.meterIdentifier == meterIdentifier, !instrument.isDropped else { return }
-        let key = instrument.rule?.filteredLabels(labels) ?? labels
-        observations[instrument.index].append((key, value))
+        labelSets[instrument.index].append(instrument.rule?.filteredLabels(labels) ?? labels)
+        values[instrument.index].append(value)
     }
 }
 
@@ -110,12 +117,13 @@ public final class Meter: Sendable, MetricProducer {
         for callback in callbacks {
             try callback(&recorder)
         }
-        let counts = recorder.observations.map(\.count)
+        let counts = recorder.values.map(\.count)
         state.withLock { $0.lastObservationCounts = counts }
         for instrument in instruments where !instrument.isDropped {
-            let observed = recorder.observations[instrument.index]
-            guard !observed.isEmpty else { continue }
-            families.append(Self.family(instrument, observed))
+            let index = instrument.index
+            guard !recorder.values[index].isEmpty else { continue }
+            families.append(
+                Self.family(instrument, labelSets: recorder.labelSets[index], values: recorder.values[index]))
         }
     }
 
@@ -137,45 +145,44 @@ public final class Meter: Sendable, MetricProducer {
 
     /// Sorts one instrument's observations by labels (skipping the sort when they came in order, as collectors
     /// usually observe them), keeps the last of duplicates, and applies the cardinality limit preferring the
-    /// label sets observed first.
+    /// label sets observed first. Columns observed in strictly ascending label order become the snapshot as they are.
     private static func family(
-        _ instrument: ObservableInstrument, _ observed: [(labels: LabelSet, value: Double)]
+        _ instrument: ObservableInstrument, labelSets: [LabelSet], values: [Double]
     )
         -> MetricFamilySnapshot
     {
-        var entries = observed
-        if entries.count > instrument.cardinalityLimit {
+        if labelSets.count > instrument.cardinalityLimit {
             var table = SeriesTable<Double>(cardinalityLimit: instrument.cardinalityLimit, initialValue: 0)
-            for entry in entries {
-                let slot = table.slot(for: entry.labels)
+            for (labels, value) in zip(labelSets, values) {
+                let slot = table.slot(for: labels)
                 if slot == table.overflowSlot, instrument.descriptor.type == .counter {
-                    table[slot] += entry.value
+                    table[slot] += value
                 } else {
-                    table[slot] = entry.value
+                    table[slot] = value
                 }
             }
             return table.snapshot(instrument.descriptor)
         }
-        let isSorted = zip(entries, entries.dropFirst()).allSatisfy { $0.labels < $1.labels }
-        if !isSorted {
-            // Stable: duplicates keep their observation order, so the last one wins below.
-            entries = entries.enumerated().sorted { lhs, rhs in
-                if lhs.element.labels == rhs.element.labels { return lhs.offset < rhs.offset }
-                return lhs.element.labels < rhs.element.labels
-            }.map(\.element)
+        if zip(labelSets, labelSets.dropFirst()).allSatisfy({ $0 < $1 }) {
+            return MetricFamilySnapshot(descriptor: instrument.descriptor, labelSets: labelSets, values: values)
         }
-        var labelSets: [LabelSet] = []
-        var values: [Double] = []
-        labelSets.reserveCapacity(entries.count)
-        values.reserveCapacity(entries.count)
-        for entry in entries {
-            if let last = labelSets.last, last == entry.labels {
-                values[values.count - 1] = entry.value
+        // Stable: duplicates keep their observation order, so the last one wins below.
+        let order = labelSets.indices.sorted { lhs, rhs in
+            if labelSets[lhs] == labelSets[rhs] { return lhs < rhs }
+            return labelSets[lhs] < labelSets[rhs]
+        }
+        var uniqueLabelSets: [LabelSet] = []
+        var uniqueValues: [Double] = []
+        uniqueLabelSets.reserveCapacity(order.count)
+        uniqueValues.reserveCapacity(order.count)
+        for position in order {
+            if let last = uniqueLabelSets.last, last == labelSets[position] {
+                uniqueValues[uniqueValues.count - 1] = values[position]
             } else {
-                labelSets.append(entry.labels)
-                values.append(entry.value)
+                uniqueLabelSets.append(labelSets[position])
+                uniqueValues.append(values[position])
             }
         }
-        return MetricFamilySnapshot(descriptor: instrument.descriptor, labelSets: labelSets, values: values)
+        return MetricFamilySnapshot(descriptor: instrument.descriptor, labelSets: uniqueLabelSets, values: uniqueValues)
     }
 }

@@ -74,6 +74,22 @@ public struct MetricFamilySnapshot: Sendable {
     }
 }
 
+/// The name order of one collection's non-empty families: their names in the sequence the producers handed them
+/// over, and the positions in that sequence sorted by name.
+public struct FamilyOrder: Sendable {
+    var names: [String]
+    var sortedPositions: [Int]
+
+    public init() {
+        self.init(names: [], sortedPositions: [])
+    }
+
+    init(names: [String], sortedPositions: [Int]) {
+        self.names = names
+        self.sortedPositions = sortedPositions
+    }
+}
+
 /// The buckets of every series of a histogram family, series after series.
 public struct HistogramColumns: Sendable {
     /// The finite upper bounds (`le`), ascending; the `+Inf` bucket is implied and equals ``counts``.
@@ -122,12 +138,28 @@ public struct MetricsSnapshot: Sendable {
     /// Creates a snapshot, sorting the families by name. Empty families are left out: a family whose series all
     /// vanished is not exposed.
     public init(families: [MetricFamilySnapshot], producerResults: [ProducerResult] = []) {
-        // Sort positions rather than the families themselves, which are large to move. Metric names are ASCII, so
-        // String's ordering is byte order.
-        let order = families.indices.filter { families[$0].count > 0 }.sorted {
-            families[$0].descriptor.name < families[$1].descriptor.name
+        var order = FamilyOrder()
+        self.init(families: families, producerResults: producerResults, order: &order)
+    }
+
+    /// Creates a snapshot, sorting the families by name with the help of `order`, the order found for an earlier
+    /// collection, and leaves in it the order of this one. Producers hand over the same families in the same sequence
+    /// from one collection to the next, so the sort usually comes down to checking that the names are the same.
+    public init(families: [MetricFamilySnapshot], producerResults: [ProducerResult], order: inout FamilyOrder) {
+        let present = families.indices.filter { families[$0].count > 0 }
+        let isUnchanged =
+            present.count == order.names.count
+            && zip(present, order.names).allSatisfy { families[$0].descriptor.name == $1 }
+        if !isUnchanged {
+            // Metric names are ASCII, so String's ordering is byte order.
+            order = FamilyOrder(
+                names: present.map { families[$0].descriptor.name },
+                sortedPositions: present.indices.sorted {
+                    families[present[$0]].descriptor.name < families[present[$1]].descriptor.name
+                })
         }
-        self.families = order.map { families[$0] }
+        // Pick the families by position rather than sorting them, which are large to move.
+        self.families = order.sortedPositions.map { families[present[$0]] }
         self.producerResults = producerResults
     }
 
