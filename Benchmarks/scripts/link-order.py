@@ -66,7 +66,8 @@ def main():
     parser.add_argument("--output", default=os.path.normpath(OUTPUT))
     arguments = parser.parse_args()
     if shutil.which("valgrind") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "valgrind"], check=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "valgrind"], check=True)
 
     with tempfile.TemporaryDirectory() as work:
         # valgrind cannot read the DWARF of Swift binaries; the symbol table is all it needs.
