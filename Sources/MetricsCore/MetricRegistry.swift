@@ -265,7 +265,10 @@ public final class MetricRegistry: Sendable {
         if let collectorStatus {
             let status = cachedStatus ?? Self.statusProducers(producers)
             families.append(contentsOf: Self.statusFamilies(collectorStatus, results: results, producers: status))
-            if cachedStatus == nil { state.withLock { $0.statusProducers = status } }
+            if cachedStatus == nil {
+                // Producers are only ever appended: the same count is the same list this status was made for.
+                state.withLock { if $0.producers.count == producers.count { $0.statusProducers = status } }
+            }
         }
         var order = cachedOrder
         let snapshot = MetricsSnapshot(families: families, producerResults: results, order: &order)

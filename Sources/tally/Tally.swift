@@ -14,7 +14,8 @@ struct Tally: ParsableCommand {
         version: "tally \(BuildInfo.version) (revision \(BuildInfo.revision), Swift \(BuildInfo.swiftVersion))",
         subcommands: [Serve.self, Push.self, CheckConfig.self])
 
-    /// Turns `--collector.<name>` and `--no-collector.<name>` for the collectors in the table into the hidden
+    /// Runs the common forms of `tally push` at once (see ``Push/Invocation``). For `serve`, turns
+    /// `--collector.<name>` and `--no-collector.<name>` for the collectors in the table into the hidden
     /// `--collector-toggle` option before parsing, so that the flags come from the table rather than from a list
     /// kept by hand here.
     static func main() {

@@ -131,6 +131,51 @@ private struct CollectorFailure: Error, CustomStringConvertible {
         #expect(second.family(named: "node_disk_reads_completed")?.values == [20])
     }
 
+    /// The registry reuses the last collection's family order and collector list; families and producers that come
+    /// and go between collections must still come out complete and sorted.
+    @Test func familiesAndProducersChangingBetweenCollectionsStaySorted() throws {
+        let registry = try MetricRegistry(collectorStatusPrefix: "tally_scrape_collector")
+        let stat = registry.makeMeter(name: "stat", reportsCollectorStatus: true)
+        let forks = try stat.makeObservableCounter(name: "node_forks_total", help: "Forks.")
+        let boot = try stat.makeObservableGauge(name: "node_boot_time_seconds", help: "Boot time.")
+        let observesBoot = Mutex(true)
+        stat.addCallback { recorder in
+            recorder.observe(forks, 3)
+            if observesBoot.withLock({ $0 }) { recorder.observe(boot, 100) }
+        }
+        func names(_ snapshot: MetricsSnapshot) -> [String] { snapshot.families.map(\.descriptor.name) }
+        func collectors(_ snapshot: MetricsSnapshot) -> [String] {
+            snapshot.family(named: "tally_scrape_collector_success")?.labelSets.map { $0["collector"]! } ?? []
+        }
+
+        let first = registry.collect()
+        #expect(
+            names(first) == [
+                "node_boot_time_seconds", "node_forks", "tally_scrape_collector_duration_seconds",
+                "tally_scrape_collector_success",
+            ])
+        #expect(names(registry.collect()) == names(first))
+
+        observesBoot.withLock { $0 = false }
+        #expect(
+            names(registry.collect()) == [
+                "node_forks", "tally_scrape_collector_duration_seconds", "tally_scrape_collector_success",
+            ])
+
+        let load = registry.makeMeter(name: "loadavg", reportsCollectorStatus: true)
+        let load1 = try load.makeObservableGauge(name: "node_load1", help: "Load.")
+        load.addCallback { recorder in recorder.observe(load1, 0.5) }
+        observesBoot.withLock { $0 = true }
+        let last = registry.collect()
+        #expect(
+            names(last) == [
+                "node_boot_time_seconds", "node_forks", "node_load1", "tally_scrape_collector_duration_seconds",
+                "tally_scrape_collector_success",
+            ])
+        #expect(collectors(last) == ["loadavg", "stat"])
+        #expect(last.family(named: "tally_scrape_collector_success")?.values == [1, 1])
+    }
+
     @Test func aThrowingCallbackFailsOnlyItsOwnMeter() throws {
         let ticks = Mutex<UInt64>(0)
         let clock = MonotonicClock {
