@@ -8,6 +8,7 @@
 #include "CLinux.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -107,10 +108,41 @@ static int has_text_relocations(const struct dl_phdr_info *object) {
     return 0;
 }
 
+/// /proc/self/pagemap flags of a page: present in memory, and mapped from a file (clear once a private page has been
+/// copied on write, as a debugger's breakpoint or a uprobe does to code).
+#define PAGEMAP_PRESENT (1ULL << 63)
+#define PAGEMAP_FILE_PAGE (1ULL << 61)
+
+/// Releases the resident pages of [start, end) that are still the file's own, in runs; a page written to (a
+/// breakpoint or uprobe in it) is kept, since dropping it would drop the change. Adds what it released to `released`.
+static void release_clean_pages(int pagemap, uintptr_t start, uintptr_t end, uintptr_t page, long *released) {
+    uint64_t entries[512];
+    uintptr_t run = 0;  // start of the current run of releasable pages, or 0
+    for (uintptr_t address = start; address < end;) {
+        size_t count = (end - address) / page;
+        if (count > sizeof(entries) / sizeof(entries[0])) count = sizeof(entries) / sizeof(entries[0]);
+        off_t offset = (off_t)(address / page * sizeof(entries[0]));
+        ssize_t bytes = pread(pagemap, entries, count * sizeof(entries[0]), offset);
+        if (bytes <= 0) break;
+        count = (size_t)bytes / sizeof(entries[0]);
+        for (size_t index = 0; index < count; index++, address += page) {
+            int releasable = (entries[index] & PAGEMAP_PRESENT) && (entries[index] & PAGEMAP_FILE_PAGE);
+            if (releasable && run == 0) run = address;
+            if (!releasable && run != 0) {
+                if (madvise((void *)run, address - run, MADV_DONTNEED) == 0) *released += (long)(address - run);
+                run = 0;
+            }
+        }
+    }
+    if (run != 0 && madvise((void *)run, end - run, MADV_DONTNEED) == 0) *released += (long)(end - run);
+}
+
 /// dl_iterate_phdr visits the main program first (its name is empty); release its code segments and stop.
 static int release_code_segments(struct dl_phdr_info *object, size_t size, void *released) {
     (void)size;
     if (object->dlpi_name[0] != '\0' || has_text_relocations(object)) return 1;
+    int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (pagemap < 0) return 1;
     const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     for (int index = 0; index < object->dlpi_phnum; index++) {
         const ElfW(Phdr) *header = &object->dlpi_phdr[index];
@@ -118,10 +150,9 @@ static int release_code_segments(struct dl_phdr_info *object, size_t size, void 
         // Only whole pages inside the segment: a page it shares with a neighbour is left alone.
         uintptr_t start = (object->dlpi_addr + header->p_vaddr + page - 1) & ~(page - 1);
         uintptr_t end = (object->dlpi_addr + header->p_vaddr + header->p_memsz) & ~(page - 1);
-        if (end > start && madvise((void *)start, end - start, MADV_DONTNEED) == 0) {
-            *(long *)released += (long)(end - start);
-        }
+        if (end > start) release_clean_pages(pagemap, start, end, page, (long *)released);
     }
+    close(pagemap);
     return 1;
 }
 

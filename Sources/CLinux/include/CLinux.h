@@ -50,10 +50,12 @@ int tally_set_mmap_threshold(int bytes);
 /// arena of its own, each with its own partly used pages. Returns 1 on success, 0 on error.
 int tally_set_malloc_arena_limit(int count);
 
-/// Hands the pages of the main program's code back to the page cache: madvise(MADV_DONTNEED) on each loadable
-/// segment that is executable and not writable. Code run only while starting (argument parsing, configuration) then
-/// stops counting as resident; code still in use faults back in from the page cache on its next call. Does nothing
-/// for a program with text relocations, whose code pages hold changes. Returns the number of bytes released.
+/// Hands the pages of the main program's code back to the page cache: madvise(MADV_DONTNEED) on the resident pages of
+/// each loadable segment that is executable and not writable. Code run only while starting (argument parsing,
+/// configuration) then stops counting as resident; code still in use faults back in from the page cache on its next
+/// call. Pages that are no longer the file's own (/proc/self/pagemap: a breakpoint or uprobe was written into them)
+/// are kept, and nothing is done for a program with text relocations or without /proc/self/pagemap. Returns the
+/// number of bytes released.
 long tally_release_program_code(void);
 
 /// madvise(MADV_HUGEPAGE) on the 2 MiB-aligned part of [address, address + length): a large buffer about to be
