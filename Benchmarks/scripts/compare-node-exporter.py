@@ -13,10 +13,11 @@ Needs node_exporter (Debian prometheus-node-exporter), wrk and curl. Both export
 import argparse
 import os
 import re
-import socket
 import subprocess
 import time
 import urllib.request
+
+from processes import free_port, resident_kilobytes, wait_until_answering
 
 COLLECTORS = ["cpu", "meminfo", "diskstats", "filesystem", "loadavg", "netdev"]
 MOUNT_POINTS_EXCLUDE = "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
@@ -29,10 +30,6 @@ NETWORK_DEVICE_EXCLUDE = "^lo$"  # Debian's node_exporter default; passed to bot
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def cpu_seconds(pid):
@@ -40,32 +37,16 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def rss_kilobytes(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
-def wait_until_serving(url, process):
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"exporter exited: {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer")
 
 
 def measure(name, command, url, seconds):
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until_serving(url, process)
+        wait_until_answering(url, process)
         time.sleep(0.5)
-        idle = rss_kilobytes(process.pid)
+        idle = resident_kilobytes(process.pid)
         body = urllib.request.urlopen(url).read()
         subprocess.run(["wrk", "-c1", "-t1", "-d2s", url], capture_output=True, check=True)
         before = cpu_seconds(process.pid)
@@ -84,7 +65,7 @@ def measure(name, command, url, seconds):
             "body": len(body),
             "samples": sum(1 for line in body.decode().splitlines() if line and not line.startswith("#")),
             "rss_idle": idle,
-            "rss_after": rss_kilobytes(process.pid),
+            "rss_after": resident_kilobytes(process.pid),
         }
     finally:
         process.terminate()

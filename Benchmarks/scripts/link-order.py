@@ -24,8 +24,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import urllib.request
+
+from processes import free_port, wait_until_answering
 
 OUTPUT = os.path.join(os.path.dirname(__file__), "..", "..", "Sources", "tally", "link-order.txt")
 FORMATS = [
@@ -36,10 +37,6 @@ FORMATS = [
 ]
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def fetch(url, headers=None):
@@ -47,17 +44,6 @@ def fetch(url, headers=None):
     return urllib.request.urlopen(request, timeout=30).read()
 
 
-def wait_until_ready(url, process):
-    deadline = time.monotonic() + 120  # valgrind starts slowly
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"tally exited under valgrind: {process.returncode}")
-        try:
-            fetch(url)
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit("tally did not become ready under valgrind")
 
 
 def main():
@@ -80,7 +66,7 @@ def main():
              "--web.listen-address", f"127.0.0.1:{port}", "--push.socket", stream, "--push.datagram-socket", datagram],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
-        wait_until_ready(f"{base}/-/ready", tally)
+        wait_until_answering(f"{base}/-/ready", tally, timeout=120)  # valgrind starts slowly
         subprocess.run(["callgrind_control", "--instr=on", str(tally.pid)], check=True, capture_output=True)
         for round_number in range(5):
             subprocess.run([binary, "push", "--socket", stream, f"link_order_jobs:{round_number + 1}|c|#stage:load",

@@ -24,35 +24,19 @@ import tempfile
 import time
 import urllib.request
 
+from processes import free_port, resident_kilobytes, wait_until_answering
+
 REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
-def rss_megabytes(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def metrics(port):
     return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60).read().decode()
 
 
-def wait_for(url, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer")
 
 
 def wrk_latency(url, seconds):
@@ -94,7 +78,7 @@ def main():
     tally = subprocess.Popen([arguments.tally, "serve", "--web.listen-address", f"127.0.0.1:{port}",
                               "--push.socket", path, "--push.datagram-socket", "", "--collector.disable-defaults"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(f"http://127.0.0.1:{port}/-/ready")
+    wait_until_answering(f"http://127.0.0.1:{port}/-/ready", tally)
     print(f"stream ingest, {arguments.lines:,} lines a round (10,000 series):")
     ratios = []
     for round_number in range(arguments.rounds):
@@ -123,13 +107,13 @@ def main():
     tally = subprocess.Popen([arguments.tally, "serve", "--web.listen-address", f"127.0.0.1:{port}",
                               "--push.socket", path, "--push.datagram-socket", "", "--collector.disable-defaults"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(f"http://127.0.0.1:{port}/-/ready")
+    wait_until_answering(f"http://127.0.0.1:{port}/-/ready", tally)
     lines = series_lines()
     subprocess.run([arguments.tally, "push", "--socket", path, "-"], input=lines.encode(), check=True)
-    idle = rss_megabytes(tally.pid)
+    idle = resident_kilobytes(tally.pid) / 1024
     latency = wrk_latency(f"http://127.0.0.1:{port}/metrics", arguments.seconds)
     time.sleep(1)
-    after = rss_megabytes(tally.pid)
+    after = resident_kilobytes(tally.pid) / 1024
     print("\n100,000 pushed series:")
     print(f"  tally:       scrape p50 {latency['50%']:>8}  p99 {latency['99%']:>8}  RSS {idle:5.1f} MB stored, "
           f"{after:5.1f} MB after the scrapes")
@@ -139,17 +123,17 @@ def main():
         gateway_port = free_port()
         pushgateway = subprocess.Popen([gateway, f"--web.listen-address=127.0.0.1:{gateway_port}"],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(f"http://127.0.0.1:{gateway_port}/-/ready")
+        wait_until_answering(f"http://127.0.0.1:{gateway_port}/-/ready", pushgateway)
         body = "".join(f"crypto_stage{metric:03d}_records_total{{symbol=\"SYM{index:04d}\",stage=\"s{metric}\"}} "
                        f"{index + 1}\n" for metric in range(100) for index in range(1000))
         request = urllib.request.Request(f"http://127.0.0.1:{gateway_port}/metrics/job/bench", data=body.encode(),
                                          method="PUT")
         urllib.request.urlopen(request, timeout=300).read()
-        gateway_idle = rss_megabytes(pushgateway.pid)
+        gateway_idle = resident_kilobytes(pushgateway.pid) / 1024
         gateway_latency = wrk_latency(f"http://127.0.0.1:{gateway_port}/metrics", arguments.seconds)
         time.sleep(1)
         print(f"  Pushgateway: scrape p50 {gateway_latency['50%']:>8}  p99 {gateway_latency['99%']:>8}  RSS "
-              f"{gateway_idle:5.1f} MB stored, {rss_megabytes(pushgateway.pid):5.1f} MB after the scrapes")
+              f"{gateway_idle:5.1f} MB stored, {resident_kilobytes(pushgateway.pid) / 1024:5.1f} MB after the scrapes")
         pushgateway.terminate()
         pushgateway.wait()
 
