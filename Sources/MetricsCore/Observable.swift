@@ -32,16 +32,15 @@ public struct ObservationRecorder: ~Copyable {
     /// A recorder whose buffers have room for as many observations per instrument as `expectedCounts` says
     /// (what the previous collection observed), so that a steady collection does not grow them step by step.
     fileprivate init(expectedCounts: [Int], instrumentCount: Int, meter: ObjectIdentifier) {
-        labelSets = (0..<instrumentCount).map { index in
-            var column: [LabelSet] = []
-            column.reserveCapacity(index < expectedCounts.count ? expectedCounts[index] : 0)
-            return column
+        func columns<Element>(of _: Element.Type) -> [[Element]] {
+            (0..<instrumentCount).map { index in
+                var column: [Element] = []
+                column.reserveCapacity(index < expectedCounts.count ? expectedCounts[index] : 0)
+                return column
+            }
         }
-        values = (0..<instrumentCount).map { index in
-            var column: [Double] = []
-            column.reserveCapacity(index < expectedCounts.count ? expectedCounts[index] : 0)
-            return column
-        }
+        labelSets = columns(of: LabelSet.self)
+        values = columns(of: Double.self)
         meterIdentifier = meter
     }
 
