@@ -9,7 +9,8 @@ import Synchronization
 /// pseudo-filesystem (procfs, sysfs: `statvfs` reports no blocks) stays open and each read is `pread(2)` from offset
 /// 0 until end of file, which saves an `open` and a `close` per file per collection. A file on a real filesystem
 /// (the fixture trees of the tests, rewritten between reads) is opened and closed every time, like
-/// ``ProcFS/ProcFS/readFile(atPath:)``. After a failed read the file is opened again next time.
+/// ``ProcFS/ProcFS/readFile(atPath:)``, and so is one that cannot be read at an offset (a FIFO). After a failed
+/// read the file is opened again next time.
 final class KernelFile: Sendable {
     /// The path, as named in errors.
     let path: String
@@ -49,6 +50,9 @@ final class KernelFile: Sendable {
                 }
             }
             var filled = 0
+            // A FIFO or a character device cannot be read at an offset (`ESPIPE`): such a file is read in order
+            // and reopened next time.
+            var readsInOrder = false
             while true {
                 if filled == state.buffer.count {
                     guard state.buffer.count < ProcFS.maximumFileSize else {
@@ -62,14 +66,21 @@ final class KernelFile: Sendable {
                     state.buffer = larger
                 }
                 guard let base = state.buffer.baseAddress else { break }
-                let result = pread(descriptor, base + filled, state.buffer.count - filled, off_t(filled))
+                let space = state.buffer.count - filled
+                let result =
+                    readsInOrder
+                    ? Glibc.read(descriptor, base + filled, space)
+                    : pread(descriptor, base + filled, space, off_t(filled))
                 if result > 0 {
                     filled += result
                 } else if result == 0 {
                     break
+                } else if errno == ESPIPE && !readsInOrder {
+                    readsInOrder = true
+                    keepsOpen = false
                 } else if errno != EINTR {
                     keepsOpen = false
-                    throw .readFailed(path: path, call: "pread", errno: errno)
+                    throw .readFailed(path: path, call: readsInOrder ? "read" : "pread", errno: errno)
                 }
             }
             return [UInt8](UnsafeRawBufferPointer(rebasing: state.buffer[..<filled]))

@@ -1,0 +1,53 @@
+import Foundation
+import Glibc
+import ProcFS
+import Testing
+
+@testable import HostCollectors
+
+@Suite struct KernelFileTests {
+    @Test func aGeneratedFileStaysReadableAcrossReads() throws {
+        let file = KernelFile(path: "/proc/self/stat")
+        let first = try file.read()
+        let second = try file.read()
+        // The same process both times: the line starts with our pid.
+        let pid = Array("\(getpid()) (".utf8)
+        #expect(Array(first.prefix(pid.count)) == pid)
+        #expect(Array(second.prefix(pid.count)) == pid)
+    }
+
+    @Test func aRewrittenRegularFileIsReadAnew() throws {
+        let path = NSTemporaryDirectory() + "kernel-file-\(getpid())-regular"
+        defer { unlink(path) }
+        try Data("first\n".utf8).write(to: URL(fileURLWithPath: path))
+        let file = KernelFile(path: path)
+        #expect(try file.read() == Array("first\n".utf8))
+        try Data("second, longer\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try file.read() == Array("second, longer\n".utf8))
+    }
+
+    /// A FIFO cannot be read at an offset: it is read in order to its end, and opened again for the next read.
+    @Test func aFIFOIsReadInOrderEachTime() throws {
+        let path = NSTemporaryDirectory() + "kernel-file-\(getpid())-fifo"
+        #expect(mkfifo(path, 0o600) == 0)
+        defer { unlink(path) }
+        let file = KernelFile(path: path)
+        for content in ["cpu  1 0 1 1 0 0 0 0 0 0\nbtime 1700000000\n", "second writer\n"] {
+            let writer = Thread {
+                let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { return }
+                _ = content.utf8CString.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count - 1) }
+                close(descriptor)
+            }
+            writer.start()
+            #expect(try file.read() == Array(content.utf8))
+        }
+    }
+
+    @Test func aMissingFileNamesTheCallAndErrno() {
+        let file = KernelFile(path: "/nonexistent/kernel-file")
+        #expect(throws: ProcFSError.readFailed(path: "/nonexistent/kernel-file", call: "open", errno: ENOENT)) {
+            try file.read()
+        }
+    }
+}
