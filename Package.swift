@@ -33,7 +33,8 @@ let package = Package(
     targets: [
         // System-library shims.
         .target(name: "CLinux", cSettings: [.define("TALLY_REVISION", to: "\"\(revision)\"")]),
-        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // libsystemd is loaded with dlopen when a systemd call needs it (see include/CSystemd.h).
+        .target(name: "CSystemd"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 

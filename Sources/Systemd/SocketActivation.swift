@@ -93,7 +93,7 @@ public enum SocketActivation {
     /// (`$LISTEN_FDS` unset, or `$LISTEN_PID` names another process) or the variables are inconsistent.
     public static func passedSockets() throws(SocketActivationError) -> [PassedSocket] {
         var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = nil
-        let count = sd_listen_fds_with_names(0, &names)
+        let count = tally_sd_listen_fds_with_names(0, &names)
         defer {
             if let names {
                 var index = 0
@@ -103,6 +103,9 @@ public enum SocketActivation {
                 }
                 free(names)
             }
+        }
+        if count == -ELIBACC {
+            throw .libraryUnavailable(SystemdError(call: "sd_listen_fds_with_names", errno: ELIBACC))
         }
         if count < 0 {
             throw .invalidEnvironment(
@@ -156,13 +159,13 @@ public enum SocketActivation {
         switch listener {
         case .http:
             call = "sd_is_socket_inet"
-            result = sd_is_socket_inet(descriptor, AF_UNSPEC, Int32(SOCK_STREAM.rawValue), 1, 0)
+            result = tally_sd_is_socket_inet(descriptor, AF_UNSPEC, Int32(SOCK_STREAM.rawValue), 1, 0)
         case .push:
             call = "sd_is_socket_unix"
-            result = sd_is_socket_unix(descriptor, Int32(SOCK_STREAM.rawValue), 1, nil, 0)
+            result = tally_sd_is_socket_unix(descriptor, Int32(SOCK_STREAM.rawValue), 1, nil, 0)
         case .pushDatagram:
             call = "sd_is_socket_unix"
-            result = sd_is_socket_unix(descriptor, Int32(SOCK_DGRAM.rawValue), -1, nil, 0)
+            result = tally_sd_is_socket_unix(descriptor, Int32(SOCK_DGRAM.rawValue), -1, nil, 0)
         }
         if result < 0 {
             throw .inspectionFailed(

@@ -10,6 +10,9 @@ public enum SocketActivationError: Error, Equatable, Sendable, CustomStringConve
     /// descriptor count; `errno` is what sd_listen_fds_with_names(3) returned, the strings what it read.
     case invalidEnvironment(errno: Int32, listenFDs: String, listenFDNames: String?)
 
+    /// systemd passed sockets but libsystemd, which reads them, cannot be loaded.
+    case libraryUnavailable(SystemdError)
+
     /// A socket's `FileDescriptorName=` is none of `http`, `push`, `push-dgram` (`passedCount` sockets came in all).
     case unknownName(String, fileDescriptor: Int32, passedCount: Int)
 
@@ -34,6 +37,8 @@ public enum SocketActivationError: Error, Equatable, Sendable, CustomStringConve
             return
                 "--web.systemd-socket: systemd's LISTEN_FDS='\(listenFDs)' and LISTEN_FDNAMES=\(names) are unusable: "
                 + "sd_listen_fds_with_names failed: \(String(cString: strerror(errno))) (errno \(errno))"
+        case .libraryUnavailable(let error):
+            return "--web.systemd-socket: cannot read the sockets systemd passed: \(error)"
         case .unknownName(let name, let descriptor, let passedCount):
             let expected = SocketActivation.Listener.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
             var line =

@@ -1,3 +1,4 @@
+import CSystemd
 import Glibc
 
 /// A libsystemd call failed. libsystemd reports failures as a negative errno; `errno` holds it made positive.
@@ -19,8 +20,12 @@ public struct SystemdError: Error, Equatable, Sendable, CustomStringConvertible 
         self.init(call: call, errno: Int32(clamping: result.magnitude))
     }
 
-    /// One line, e.g. `sd_notify failed: Connection refused (errno 111)`.
+    /// One line, e.g. `sd_notify failed: Connection refused (errno 111)`. `ELIBACC` is the shim's answer when
+    /// libsystemd.so.0 could not be loaded; the line then says why.
     public var description: String {
-        "\(call) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+        if errno == ELIBACC, let reason = tally_systemd_load_error() {
+            return "\(call) failed: libsystemd cannot be loaded: \(String(cString: reason))"
+        }
+        return "\(call) failed: \(String(cString: strerror(errno))) (errno \(errno))"
     }
 }

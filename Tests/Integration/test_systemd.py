@@ -351,3 +351,60 @@ def test_log_lines_carry_syslog_priorities_when_stderr_is_the_journal(tmp_path):
         key: value for key, value in os.environ.items() if not key.startswith("JOURNAL_")})
     assert plain.stderr.startswith(b"time=")
     assert b"level=critical" in plain.stderr
+
+
+def mapped_libraries(pid):
+    with open(f"/proc/{pid}/maps") as maps:
+        return {line.split()[-1].rsplit("/", 1)[-1] for line in maps if "/" in line}
+
+
+def test_libsystemd_is_loaded_only_under_systemd(notify_socket, tmp_path):
+    # The binary does not link libsystemd: `tally push` and a tally outside systemd never map it.
+    needed = subprocess.run(["readelf", "-d", BINARY], capture_output=True, text=True, check=True).stdout
+    assert "libsystemd" not in needed
+    port = free_port()
+    outside = spawn(serve_arguments(tmp_path, port), {})
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/-/ready")
+        assert not any(name.startswith("libsystemd.so") for name in mapped_libraries(outside.pid))
+    finally:
+        outside.terminate()
+        outside.wait(timeout=5)
+    # Under systemd it is loaded for the first notification.
+    port = free_port()
+    under = spawn(serve_arguments(tmp_path, port), {"NOTIFY_SOCKET": notify_socket.environment_value})
+    try:
+        notify_socket.wait_for("READY", "1")
+        assert any(name.startswith("libsystemd.so") for name in mapped_libraries(under.pid))
+    finally:
+        under.terminate()
+        under.wait(timeout=5)
+
+
+def test_a_libsystemd_that_cannot_be_loaded_is_a_clear_error(notify_socket, tmp_path):
+    # A libsystemd.so.0 that is not an ELF file, found first through LD_LIBRARY_PATH.
+    broken = tmp_path / "lib"
+    broken.mkdir()
+    (broken / "libsystemd.so.0").write_bytes(b"not a library\n")
+    # Notifications fail with the loader's reason in the log, and tally keeps serving.
+    port = free_port()
+    tally = spawn(serve_arguments(tmp_path, port),
+                  {"NOTIFY_SOCKET": notify_socket.environment_value, "LD_LIBRARY_PATH": str(broken)})
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/-/ready")
+        assert http_get(f"http://127.0.0.1:{port}/metrics")[0] == 200
+    finally:
+        tally.terminate()
+        output = tally.communicate(timeout=5)[0].decode()
+    assert tally.returncode == 0, output
+    assert "cannot notify systemd" in output and "sd_notify failed: libsystemd cannot be loaded:" in output, output
+    assert "libsystemd.so.0" in output, output
+    # Passed sockets cannot be read without it: a start-up error that says so, before any descriptor is looked at.
+    command = ["/bin/sh", "-c", 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"', "sh", BINARY, "serve",
+               "--web.systemd-socket", "--push.datagram-socket", "", *SERVE]
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("LISTEN_", "NOTIFY_"))}
+    env.update({"LISTEN_FDS": "2", "LISTEN_FDNAMES": "http:push", "LD_LIBRARY_PATH": str(broken)})
+    started = subprocess.run(command, env=env, capture_output=True, text=True, timeout=10)
+    assert started.returncode != 0
+    assert "cannot read the sockets systemd passed: sd_listen_fds_with_names failed: libsystemd cannot be loaded" \
+        in started.stderr, started.stderr
