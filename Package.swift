@@ -35,8 +35,10 @@ let package = Package(
         .target(name: "CLinux", cSettings: [.define("TALLY_REVISION", to: "\"\(revision)\"")]),
         // libsystemd is loaded with dlopen when a systemd call needs it (see include/CSystemd.h).
         .target(name: "CSystemd"),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // zlib and libyaml live in the default search paths. No pkgConfig: SwiftPM would put their -L ahead of the
+        // Makefile's, which links the release binary with the archives instead of the shared libraries.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
 
         // Pure modules.
         .target(name: "ProcFS", swiftSettings: strict),
