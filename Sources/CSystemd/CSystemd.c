@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 static struct {
     __typeof__(sd_notify) *notify;
@@ -20,7 +21,10 @@ static void load_library(void) {
     // RTLD_NODELETE: the functions stay valid for the life of the process.
     void *handle = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (handle == NULL) {
-        library.error = dlerror();
+        // dlerror's buffer is reused by the next dl* call; keep a copy.
+        const char *reason = dlerror();
+        library.error = reason != NULL ? strdup(reason) : NULL;
+        if (library.error == NULL) library.error = "libsystemd.so.0 cannot be loaded";
         return;
     }
     library.notify = (__typeof__(sd_notify) *)dlsym(handle, "sd_notify");

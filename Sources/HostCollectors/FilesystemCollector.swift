@@ -94,12 +94,16 @@ final class FilesystemCollector: Sendable {
         mountInfo = instruments[7]
     }
 
-    /// The content of /proc/1/mountinfo, or of /proc/self/mountinfo when /proc hides pid 1, and its path.
-    private func readMountInfo() throws(ProcFSError) -> (path: String, bytes: [UInt8]) {
+    /// The plan for the mounts of /proc/1/mountinfo, or of /proc/self/mountinfo when /proc hides pid 1; nil when
+    /// the kernel reports the mounts unchanged since `plan` was made (see ``KernelFile/parseMountTableIfChanged(_:)``).
+    private func updatedPlan(from plan: Plan) throws(ProcFSError) -> Plan? {
+        let update = { (bytes: [UInt8]) throws(ProcFSError) -> Plan in
+            bytes == plan.mountInfo ? plan : self.makePlan(try MountInfo.parse(bytes), mountInfo: bytes)
+        }
         do {
-            return (mountInfoFiles.pidOne.path, try mountInfoFiles.pidOne.read())
-        } catch {
-            return (mountInfoFiles.own.path, try mountInfoFiles.own.read())
+            return try mountInfoFiles.pidOne.parseMountTableIfChanged(update)
+        } catch .readFailed {
+            return try mountInfoFiles.own.parseMountTableIfChanged(update)
         }
     }
 
@@ -110,14 +114,12 @@ final class FilesystemCollector: Sendable {
         let early = previous.paths.isEmpty ? nil : dispatcher.request(previous.paths)
         let current: Plan
         do {
-            let (path, bytes) = try readMountInfo()
-            current =
-                bytes == previous.mountInfo
-                ? previous
-                : try plan.withLock { (plan) throws(ProcFSError) -> Plan in
-                    plan = makePlan(try parsed(bytes, from: path, by: MountInfo.parse), mountInfo: bytes)
-                    return plan
-                }
+            // Read under the lock: a concurrent collection that finds the mounts unchanged then sees the plan made
+            // from the read that took the kernel's change flag.
+            current = try plan.withLock { (plan) throws(ProcFSError) -> Plan in
+                if let updated = try updatedPlan(from: plan) { plan = updated }
+                return plan
+            }
         } catch {
             if let early { dispatcher.abandon(early) }
             throw error

@@ -44,6 +44,35 @@ import Testing
         }
     }
 
+    /// Integration tests mount and unmount while tally serves; here the table stays as it is.
+    @Test func anUnchangedMountTableIsNotReadAgain() throws {
+        let file = KernelFile(path: "/proc/self/mountinfo")
+        let first = try file.parseMountTableIfChanged { $0 }
+        #expect(first?.isEmpty == false)
+        #expect(try file.parseMountTableIfChanged { $0 } == nil)
+        #expect(try file.parseMountTableIfChanged { $0 } == nil)
+    }
+
+    @Test func aMountTableThatFailedToParseIsReadAgain() throws {
+        let file = KernelFile(path: "/proc/self/mountinfo")
+        #expect(throws: ProcFSError.malformed(file: "/proc/self/mountinfo", line: 1, reason: "refused")) {
+            try file.parseMountTableIfChanged { _ throws(ProcFSError) -> Int in
+                throw .malformed(file: "", line: 1, reason: "refused")
+            }
+        }
+        #expect(try file.parseMountTableIfChanged { $0.count } != nil)
+    }
+
+    @Test func aMountTableOnARealFilesystemIsReadEveryTime() throws {
+        let path = NSTemporaryDirectory() + "kernel-file-\(getpid())-mountinfo"
+        defer { unlink(path) }
+        let table = "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
+        try Data(table.utf8).write(to: URL(fileURLWithPath: path))
+        let file = KernelFile(path: path)
+        #expect(try file.parseMountTableIfChanged { $0 } == Array(table.utf8))
+        #expect(try file.parseMountTableIfChanged { $0 } == Array(table.utf8))
+    }
+
     @Test func aMissingFileNamesTheCallAndErrno() {
         let file = KernelFile(path: "/nonexistent/kernel-file")
         #expect(throws: ProcFSError.readFailed(path: "/nonexistent/kernel-file", call: "open", errno: ENOENT)) {

@@ -5,6 +5,7 @@ Both run the same collectors with the same filesystem excludes; node_exporter re
 the same type and label names, and the facts both read from the kernel must agree.
 """
 
+import pathlib
 import subprocess
 import time
 import urllib.request
@@ -127,3 +128,39 @@ def test_disks_and_interfaces_are_the_same(outputs):
     devices = lambda found, family: {sample.labels["device"] for sample in found[family][2]}  # noqa: E731
     assert devices(node, "node_disk_reads_completed") == devices(tally, "node_disk_reads_completed")
     assert devices(node, "node_network_receive_bytes") == devices(tally, "node_network_receive_bytes")
+
+
+def test_a_mount_made_or_removed_while_serving_shows_at_the_next_scrape(tmp_path):
+    """tally reads the mount table again only when the kernel flags a change (POLLPRI): a mount made or removed
+    between two scrapes must show at the second. tally runs as pid 1 of its own mount and pid namespaces, so that
+    /proc/1/mountinfo is its own table and the mounts stay private to the test."""
+    from conftest import BINARY
+
+    port = free_port()
+    mount_point = tmp_path / "mounted"
+    mount_point.mkdir()
+    launcher = subprocess.Popen(
+        ["unshare", "--mount", "--propagation", "private", "--pid", "--mount-proc", "--kill-child",
+         BINARY, "serve", "--web.listen-address", f"127.0.0.1:{port}", "--push.socket", "", "--push.datagram-socket",
+         "", "--collector.disable-defaults", "--collector.filesystem"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        try:
+            before = scrape(url)
+        except OSError:
+            launcher.kill()
+            pytest.fail(f"tally in new namespaces did not answer: {launcher.communicate()[0].decode()}")
+        tally_pid = int(pathlib.Path(f"/proc/{launcher.pid}/task/{launcher.pid}/children").read_text().split()[0])
+        series = (f'node_filesystem_size_bytes{{device="tally-test",device_error="",fstype="tmpfs",'
+                  f'mountpoint="{mount_point}"}}')
+        assert series not in before
+        in_namespace = ["nsenter", "--target", str(tally_pid), "--mount"]
+        subprocess.run(in_namespace + ["mount", "-t", "tmpfs", "-o", "size=4m", "tally-test", str(mount_point)],
+                       check=True)
+        assert f"{series} 4194304\n" in scrape(url)
+        subprocess.run(in_namespace + ["umount", str(mount_point)], check=True)
+        assert series not in scrape(url)
+    finally:
+        launcher.kill()
+        launcher.wait(timeout=10)

@@ -5,7 +5,7 @@
 // with dlopen(3) the first time a call needs it rather than linked.
 //
 // Linking libsystemd.so.0 makes every start of the binary map and relocate it and the six libraries it needs
-// (libgcrypt, liblzma, libzstd, ...), about 0.6 ms on a small VM, and `tally push`, started once per line by shell
+// (libgcrypt, liblzma, libzstd, ...), about 1 ms of each start on a small VM, and `tally push`, started once per line by shell
 // scripts, never talks to systemd. Outside systemd (the variable a call reads is unset) the calls answer as
 // libsystemd does without loading it. When libsystemd.so.0 cannot be loaded, a call that needs it returns
 // -ELIBACC and tally_systemd_load_error() says why.
@@ -20,7 +20,8 @@ int tally_sd_is_socket_inet(int fd, int family, int type, int listening, uint16_
 int tally_sd_is_socket_unix(int fd, int type, int listening, const char *path, size_t length);
 int tally_sd_watchdog_enabled(int unset_environment, uint64_t *usec);
 
-/// dlerror(3)'s message from the failed attempt to load libsystemd.so.0, or NULL when it loaded or was not needed.
+/// Why libsystemd.so.0 could not be loaded (dlerror(3)'s message), or NULL when it loaded or was not needed. Call it
+/// after a call returned -ELIBACC.
 const char *tally_systemd_load_error(void);
 
 #endif
