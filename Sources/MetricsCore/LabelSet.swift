@@ -40,7 +40,7 @@ public struct LabelSet: @unchecked Sendable, Hashable, Comparable, CustomStringC
         let sorted = labels.enumerated().sorted { lhs, rhs in
             let order = compareUTF8(lhs.element.name, rhs.element.name)
             return order != 0 ? order < 0 : lhs.offset < rhs.offset
-        }.map(\.element)
+        }.map { $0.element }
         var unique: [Label] = []
         unique.reserveCapacity(sorted.count)
         for label in sorted {

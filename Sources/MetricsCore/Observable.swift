@@ -116,7 +116,7 @@ public final class Meter: Sendable, MetricProducer {
         for callback in callbacks {
             try callback(&recorder)
         }
-        let counts = recorder.values.map(\.count)
+        let counts = recorder.values.map { $0.count }
         state.withLock { $0.lastObservationCounts = counts }
         for instrument in instruments where !instrument.isDropped {
             let index = instrument.index
