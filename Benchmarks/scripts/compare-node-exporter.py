@@ -30,15 +30,9 @@ NETWORK_DEVICE_EXCLUDE = "^lo$"  # Debian's node_exporter default; passed to bot
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-
-
 def cpu_seconds(pid):
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-
-
 
 
 def measure(name, command, url, seconds):

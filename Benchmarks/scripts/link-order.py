@@ -37,13 +37,9 @@ FORMATS = [
 ]
 
 
-
-
 def fetch(url, headers=None):
     request = urllib.request.Request(url, headers=headers or {})
     return urllib.request.urlopen(request, timeout=30).read()
-
-
 
 
 def main():

@@ -29,14 +29,8 @@ from processes import free_port, resident_kilobytes, wait_until_answering
 REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
 
 
-
-
-
-
 def metrics(port):
     return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60).read().decode()
-
-
 
 
 def wrk_latency(url, seconds):
