@@ -28,7 +28,8 @@ static void load_library(void) {
         return;
     }
     library.notify = (__typeof__(sd_notify) *)dlsym(handle, "sd_notify");
-    library.listen_fds_with_names = (__typeof__(sd_listen_fds_with_names) *)dlsym(handle, "sd_listen_fds_with_names");
+    library.listen_fds_with_names =
+        (__typeof__(sd_listen_fds_with_names) *)dlsym(handle, "sd_listen_fds_with_names");
     library.is_socket_inet = (__typeof__(sd_is_socket_inet) *)dlsym(handle, "sd_is_socket_inet");
     library.is_socket_unix = (__typeof__(sd_is_socket_unix) *)dlsym(handle, "sd_is_socket_unix");
     library.watchdog_enabled = (__typeof__(sd_watchdog_enabled) *)dlsym(handle, "sd_watchdog_enabled");
@@ -49,23 +50,16 @@ const char *tally_systemd_load_error(void) {
     return library.error;
 }
 
-int tally_sd_notify(int unset_environment, const char *state) {
-    // libsystemd returns 0 without a NOTIFY_SOCKET; unset_environment would have nothing to remove.
+int tally_sd_notify(const char *state) {
+    // libsystemd returns 0 without a NOTIFY_SOCKET.
     if (getenv("NOTIFY_SOCKET") == NULL) return 0;
-    return loaded() ? library.notify(unset_environment, state) : -ELIBACC;
+    return loaded() ? library.notify(0, state) : -ELIBACC;
 }
 
-int tally_sd_listen_fds_with_names(int unset_environment, char ***names) {
-    // Without LISTEN_PID libsystemd passes no descriptors and leaves *names alone; only unset_environment would
-    // still clear the other two variables.
-    if (getenv("LISTEN_PID") == NULL) {
-        if (unset_environment) {
-            unsetenv("LISTEN_FDS");
-            unsetenv("LISTEN_FDNAMES");
-        }
-        return 0;
-    }
-    return loaded() ? library.listen_fds_with_names(unset_environment, names) : -ELIBACC;
+int tally_sd_listen_fds_with_names(char ***names) {
+    // Without LISTEN_PID libsystemd passes no descriptors and leaves *names alone.
+    if (getenv("LISTEN_PID") == NULL) return 0;
+    return loaded() ? library.listen_fds_with_names(0, names) : -ELIBACC;
 }
 
 int tally_sd_is_socket_inet(int fd, int family, int type, int listening, uint16_t port) {
@@ -76,8 +70,8 @@ int tally_sd_is_socket_unix(int fd, int type, int listening, const char *path, s
     return loaded() ? library.is_socket_unix(fd, type, listening, path, length) : -ELIBACC;
 }
 
-int tally_sd_watchdog_enabled(int unset_environment, uint64_t *usec) {
-    // libsystemd returns 0 without WATCHDOG_USEC, and then leaves the environment alone.
+int tally_sd_watchdog_enabled(uint64_t *usec) {
+    // libsystemd returns 0 without WATCHDOG_USEC.
     if (getenv("WATCHDOG_USEC") == NULL) return 0;
-    return loaded() ? library.watchdog_enabled(unset_environment, usec) : -ELIBACC;
+    return loaded() ? library.watchdog_enabled(0, usec) : -ELIBACC;
 }

@@ -93,7 +93,7 @@ public enum SocketActivation {
     /// (`$LISTEN_FDS` unset, or `$LISTEN_PID` names another process) or the variables are inconsistent.
     public static func passedSockets() throws(SocketActivationError) -> [PassedSocket] {
         var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = nil
-        let count = tally_sd_listen_fds_with_names(0, &names)
+        let count = tally_sd_listen_fds_with_names(&names)
         defer {
             if let names {
                 var index = 0

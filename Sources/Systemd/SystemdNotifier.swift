@@ -66,7 +66,7 @@ public struct SystemdNotifier: Sendable {
     }
 
     private func send(_ message: String) throws(SystemdError) {
-        let result = message.withCString { tally_sd_notify(0, $0) }
+        let result = message.withCString { tally_sd_notify($0) }
         if result < 0 {
             throw SystemdError(call: "sd_notify", result: result)
         }

@@ -28,7 +28,7 @@ public struct Watchdog: Equatable, Sendable {
     /// timeout is zero. The environment is left in place.
     public static func fromEnvironment() throws(SystemdError) -> Watchdog? {
         var microseconds: UInt64 = 0
-        let result = tally_sd_watchdog_enabled(0, &microseconds)
+        let result = tally_sd_watchdog_enabled(&microseconds)
         if result < 0 {
             throw SystemdError(call: "sd_watchdog_enabled", result: result)
         }
