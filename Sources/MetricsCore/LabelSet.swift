@@ -74,10 +74,10 @@ public struct LabelSet: @unchecked Sendable, Hashable, Comparable, CustomStringC
     }
 
     /// The number of labels.
-    public var count: Int { storage.header.labelCount }
+    public var count: Int { header.labelCount }
 
     /// The length of the encoded form.
-    @inlinable public var encodedCount: Int { storage.header.byteCount }
+    @inlinable public var encodedCount: Int { header.byteCount }
 
     /// Calls `body` with the labels as they appear between the braces of an exposition line (empty for no labels).
     /// The bytes are valid only during the call; this is the form for hot paths.
@@ -87,7 +87,7 @@ public struct LabelSet: @unchecked Sendable, Hashable, Comparable, CustomStringC
         -> Result
     {
         try storage.withUnsafeMutablePointerToElements { elements in
-            try body(UnsafeBufferPointer(start: elements, count: storage.header.byteCount))
+            try body(UnsafeBufferPointer(start: elements, count: header.byteCount))
         }
     }
 
@@ -97,7 +97,13 @@ public struct LabelSet: @unchecked Sendable, Hashable, Comparable, CustomStringC
     }
 
     /// A hash of the encoded form, computed once (with the process's random seed).
-    @usableFromInline var precomputedHash: Int { storage.header.hash }
+    @usableFromInline var precomputedHash: Int { header.hash }
+
+    /// The storage's header, read through a pointer. It never changes once made, and reading `ManagedBuffer.header`
+    /// (a class's stored `var`) costs a dynamic exclusivity check each time: several per sample when encoding.
+    @inlinable var header: LabelSetStorage.Header {
+        storage.withUnsafeMutablePointerToHeader { $0.pointee }
+    }
 
     /// Whether both share one storage.
     @inlinable func isIdentical(to other: LabelSet) -> Bool {
