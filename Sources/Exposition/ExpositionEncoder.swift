@@ -108,26 +108,29 @@ public struct ExpositionEncoder: Sendable {
         // Name, `_total`, braces, a space, the value and a line feed; the labels come on top.
         let fixedLength = name.count + 10 + ByteWriter.maximumNumberLength
         // Series `i` is at storage position `order[i]` when the family views a store's slots.
-        let labelSets = family.storedLabelSets
-        let values = family.storedValues
         let order = family.order
         let count = family.count
-        var series = 0
-        while series < count {
-            buffer.write(minimumCapacity: fixedLength + labelSets[order?[series] ?? series].encodedCount) { writer in
+        // Through buffer pointers, a label set is borrowed rather than copied: no retain and release per sample.
+        family.storedLabelSets.withUnsafeBufferPointer { labelSets in
+            family.storedValues.withUnsafeBufferPointer { values in
+                var series = 0
                 while series < count {
-                    let position = order?[series] ?? series
-                    let labelSet = labelSets[position]
-                    guard writer.remaining >= fixedLength + labelSet.encodedCount else { return }
-                    let value = values[position]
-                    series += 1
-                    if omitsInvalidTotals, !(value >= 0) { continue }
-                    writer.write(name)
-                    if isCounter { writer.write("_total") }
-                    labelSet.withEncodedBytes { Self.writeLabels($0, to: &writer) }
-                    writer.write(UInt8(ascii: " "))
-                    writer.writeNumber(value)
-                    writer.write(UInt8(ascii: "\n"))
+                    let first = order?[series] ?? series
+                    buffer.write(minimumCapacity: fixedLength + labelSets[first].encodedCount) { writer in
+                        while series < count {
+                            let position = order?[series] ?? series
+                            guard writer.remaining >= fixedLength + labelSets[position].encodedCount else { return }
+                            let value = values[position]
+                            series += 1
+                            if omitsInvalidTotals, !(value >= 0) { continue }
+                            writer.write(name)
+                            if isCounter { writer.write("_total") }
+                            labelSets[position].withEncodedBytes { Self.writeLabels($0, to: &writer) }
+                            writer.write(UInt8(ascii: " "))
+                            writer.writeNumber(value)
+                            writer.write(UInt8(ascii: "\n"))
+                        }
+                    }
                 }
             }
         }
