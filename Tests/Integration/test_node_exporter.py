@@ -136,6 +136,9 @@ def test_a_mount_made_or_removed_while_serving_shows_at_the_next_scrape(tmp_path
     /proc/1/mountinfo is its own table and the mounts stay private to the test."""
     from conftest import BINARY
 
+    probe = subprocess.run(["unshare", "--mount", "--pid", "--fork", "--mount-proc", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"this machine does not let the test make namespaces: {probe.stderr.decode().strip()}")
     port = free_port()
     mount_point = tmp_path / "mounted"
     mount_point.mkdir()
