@@ -192,16 +192,10 @@ public struct ExpositionEncoder: Sendable {
 
                             let sum = family.values[series]
                             guard format == .prometheusText004 || (allowsSum && sum >= 0) else { return }
-                            writer.write(name)
-                            writer.write("_sum")
-                            Self.writeLabels(labels, to: &writer)
-                            writer.write(UInt8(ascii: " "))
+                            Self.writeSampleStart(name: name, suffix: "_sum", labels: labels, to: &writer)
                             writer.writeNumber(sum)
                             writer.write(UInt8(ascii: "\n"))
-                            writer.write(name)
-                            writer.write("_count")
-                            Self.writeLabels(labels, to: &writer)
-                            writer.write(UInt8(ascii: " "))
+                            Self.writeSampleStart(name: name, suffix: "_count", labels: labels, to: &writer)
                             writer.writeDecimal(count)
                             writer.write(UInt8(ascii: "\n"))
                         }
@@ -222,6 +216,18 @@ public struct ExpositionEncoder: Sendable {
             writer.write(labels)
             writer.write(UInt8(ascii: ","))
         }
+    }
+
+    /// Writes `<name><suffix>{<labels>} `: a sample line up to its value.
+    @inline(__always)
+    private static func writeSampleStart(
+        name: UnsafeBufferPointer<UInt8>, suffix: StaticString, labels: UnsafeBufferPointer<UInt8>,
+        to writer: inout ByteWriter
+    ) {
+        writer.write(name)
+        writer.write(suffix)
+        writeLabels(labels, to: &writer)
+        writer.write(UInt8(ascii: " "))
     }
 
     /// Writes `{<labels>}`, or nothing for a series without labels.
