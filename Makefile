@@ -3,17 +3,9 @@
 SWIFT        ?= swift
 RELEASE_DIR  := .build/release
 TALLY        := $(RELEASE_DIR)/tally
-LINK_DIR     := .build/link
-# The release binary carries the Swift runtime (--static-swift-stdlib) and is linked by lld: relative relocations
-# packed (DT_RELR, 8 KB instead of 960 KB to read at start), libstdc++, libgcc_s, zlib and libyaml taken from their
-# archives through linker scripts in $(LINK_DIR) (each shared library costs every start, `tally push` too, its
-# loading and relocation), and the functions in Sources/tally/link-order.txt placed together
-# (Benchmarks/scripts/link-order.py lists them).
-RELEASE_OPTS := -c release --static-swift-stdlib \
-	-Xswiftc -Xfrontend -Xswiftc -function-sections \
-	-Xswiftc -use-ld=lld -Xswiftc -L$(abspath $(LINK_DIR)) \
-	-Xlinker -z -Xlinker pack-relative-relocs \
-	-Xlinker --symbol-ordering-file=$(abspath Sources/tally/link-order.txt) -Xlinker --no-warn-symbol-ordering
+# A release binary that carries the Swift runtime, so it needs no Swift installation where it runs; relative
+# relocations packed (DT_RELR) so that the loader reads and applies ~8 KB instead of ~1 MB at every start.
+RELEASE_OPTS := -c release --static-swift-stdlib -Xlinker -z -Xlinker pack-relative-relocs
 PYTHON       ?= python3
 
 # Debian packages needed to build, and the real peers the tests run against.
@@ -50,22 +42,8 @@ test-deps: deps
 build: deps
 	$(SWIFT) build
 
-STATIC_LIBRARIES := $(LINK_DIR)/libstdc++.so $(LINK_DIR)/libz.so $(LINK_DIR)/libyaml.so $(LINK_DIR)/libgcc_s.so
-
-release: deps $(STATIC_LIBRARIES)
-	@# SwiftPM does not know the order file and the linker scripts are link inputs: relink when one changed.
-	@for input in Sources/tally/link-order.txt $(STATIC_LIBRARIES); do \
-	  [ ! -e $(TALLY) ] || [ $(TALLY) -nt $$input ] || rm -f $(TALLY); \
-	done
+release: deps
 	$(SWIFT) build $(RELEASE_OPTS)
-
-# A linker script standing in for lib<name>.so, so that -l<name> (from the toolchain or a module map) links the
-# archive; without the archive the script is not written and the shared library is used. libgcc_s, the unwinder,
-# has its archive under another name.
-$(LINK_DIR)/lib%.so:
-	@mkdir -p $(LINK_DIR)
-	@archive=$$($(CC) -print-file-name=$(if $(filter gcc_s,$*),libgcc_eh.a,lib$*.a)); \
-	if [ -f "$$archive" ]; then echo "INPUT($$archive)" > $@; else echo "no archive for lib$*: linking lib$*.so"; fi
 
 # Serves on :9479. Without root, tally falls back to a push socket under $$XDG_RUNTIME_DIR or /tmp.
 run: release

@@ -35,28 +35,31 @@ let package = Package(
         .target(name: "CLinux", cSettings: [.define("TALLY_REVISION", to: "\"\(revision)\"")]),
         // libsystemd is loaded with dlopen when a systemd call needs it (see include/CSystemd.h).
         .target(name: "CSystemd"),
-        // zlib and libyaml live in the default search paths. No pkgConfig: SwiftPM would put their -L ahead of the
-        // Makefile's, which links the release binary with the archives instead of the shared libraries.
+        // zlib and libyaml, from Debian's -dev packages.
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
 
         // Pure modules.
         .target(name: "ProcFS", swiftSettings: strict),
-        .target(name: "MetricsCore", swiftSettings: strict),
+        .target(name: "MetricsCore", dependencies: ["MonotonicTime"], swiftSettings: strict),
         .target(name: "Exposition", dependencies: ["MetricsCore", "CZlib"], swiftSettings: strict),
         .target(name: "PushProtocol", swiftSettings: strict),
-        .target(name: "HTTP1", swiftSettings: strict),
+        .target(name: "MonotonicTime", swiftSettings: strict),
+        .target(name: "HTTP1", dependencies: ["MonotonicTime"], swiftSettings: strict),
 
         // Modules that touch the system.
-        .target(name: "HostCollectors", dependencies: ["ProcFS", "MetricsCore"], swiftSettings: strict),
-        .target(name: "PushStore", dependencies: ["MetricsCore", "PushProtocol"], swiftSettings: strict),
-        .target(name: "EventLoop", dependencies: ["CLinux"], swiftSettings: strict),
-        .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strict),
+        .target(
+            name: "HostCollectors", dependencies: ["ProcFS", "MetricsCore", "MonotonicTime", "SystemIO"],
+            swiftSettings: strict),
+        .target(
+            name: "PushStore", dependencies: ["MetricsCore", "MonotonicTime", "PushProtocol"], swiftSettings: strict),
+        .target(name: "SystemIO", dependencies: ["CLinux", "MonotonicTime"], swiftSettings: strict),
+        .target(name: "Systemd", dependencies: ["CSystemd", "MonotonicTime"], swiftSettings: strict),
         .target(
             name: "TallyServer",
             dependencies: [
                 "MetricsCore", "Exposition", "HostCollectors", "ProcFS", "PushProtocol", "PushStore", "HTTP1",
-                "EventLoop", "Systemd", "CLinux", "CYAML",
+                "SystemIO", "Systemd", "CLinux", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -67,25 +70,27 @@ let package = Package(
                 "TallyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            exclude: ["link-order.txt"],
             swiftSettings: strict
         ),
 
         // Tests.
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"], swiftSettings: strict),
-        .testTarget(name: "MetricsCoreTests", dependencies: ["MetricsCore"], swiftSettings: strict),
+        .testTarget(name: "MetricsCoreTests", dependencies: ["MetricsCore", "MonotonicTime"], swiftSettings: strict),
         .testTarget(
             name: "ExpositionTests", dependencies: ["Exposition", "MetricsCore"], exclude: ["Golden"],
             swiftSettings: strict),
         .testTarget(name: "PushProtocolTests", dependencies: ["PushProtocol"], swiftSettings: strict),
-        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"], swiftSettings: strict),
+        .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "MonotonicTime"], swiftSettings: strict),
         .testTarget(
-            name: "HostCollectorsTests", dependencies: ["HostCollectors", "ProcFS", "MetricsCore", "Exposition"],
+            name: "HostCollectorsTests",
+            dependencies: ["HostCollectors", "ProcFS", "MetricsCore", "MonotonicTime", "Exposition"],
             swiftSettings: strict),
         .testTarget(
-            name: "PushStoreTests", dependencies: ["PushStore", "PushProtocol", "MetricsCore"], swiftSettings: strict),
-        .testTarget(name: "EventLoopTests", dependencies: ["EventLoop"], swiftSettings: strict),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd"], swiftSettings: strict),
+            name: "PushStoreTests", dependencies: ["PushStore", "PushProtocol", "MetricsCore", "MonotonicTime"],
+            swiftSettings: strict),
+        .testTarget(name: "MonotonicTimeTests", dependencies: ["MonotonicTime"], swiftSettings: strict),
+        .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "MonotonicTime"], swiftSettings: strict),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "MonotonicTime"], swiftSettings: strict),
         .testTarget(name: "TallyServerTests", dependencies: ["TallyServer"], swiftSettings: strict),
     ]
 )

@@ -1,10 +1,8 @@
 // accept4, struct ucred, SO_PEERCRED, SCM_CREDENTIALS and pthread_setname_np are GNU extensions.
 #define _GNU_SOURCE 1
 
-#include <link.h>
 #include <malloc.h>
 #include <stdint.h>
-#include <sys/mman.h>
 #include "CLinux.h"
 
 #include <errno.h>
@@ -93,79 +91,3 @@ int tally_set_current_thread_name(const char *name) {
 int tally_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 
 int tally_set_malloc_arena_limit(int count) { return mallopt(M_ARENA_MAX, count); }
-
-/// True when the object's dynamic section asks for text relocations (DT_TEXTREL, or DF_TEXTREL in DT_FLAGS).
-static int has_text_relocations(const struct dl_phdr_info *object) {
-    for (int index = 0; index < object->dlpi_phnum; index++) {
-        const ElfW(Phdr) *header = &object->dlpi_phdr[index];
-        if (header->p_type != PT_DYNAMIC) continue;
-        for (const ElfW(Dyn) *entry = (const ElfW(Dyn) *)(object->dlpi_addr + header->p_vaddr);
-             entry->d_tag != DT_NULL; entry++) {
-            if (entry->d_tag == DT_TEXTREL) return 1;
-            if (entry->d_tag == DT_FLAGS && (entry->d_un.d_val & DF_TEXTREL)) return 1;
-        }
-    }
-    return 0;
-}
-
-/// /proc/self/pagemap flags of a page: present in memory, and mapped from a file (clear once a private page has been
-/// copied on write, as a debugger's breakpoint or a uprobe does to code).
-#define PAGEMAP_PRESENT (1ULL << 63)
-#define PAGEMAP_FILE_PAGE (1ULL << 61)
-
-/// Releases the resident pages of [start, end) that are still the file's own, in runs; a page written to (a
-/// breakpoint or uprobe in it) is kept, since dropping it would drop the change. Adds what it released to `released`.
-static void release_clean_pages(int pagemap, uintptr_t start, uintptr_t end, uintptr_t page, long *released) {
-    uint64_t entries[512];
-    uintptr_t run = 0;  // start of the current run of releasable pages, or 0
-    for (uintptr_t address = start; address < end;) {
-        size_t count = (end - address) / page;
-        if (count > sizeof(entries) / sizeof(entries[0])) count = sizeof(entries) / sizeof(entries[0]);
-        off_t offset = (off_t)(address / page * sizeof(entries[0]));
-        ssize_t bytes = pread(pagemap, entries, count * sizeof(entries[0]), offset);
-        if (bytes <= 0) break;
-        count = (size_t)bytes / sizeof(entries[0]);
-        for (size_t index = 0; index < count; index++, address += page) {
-            int releasable = (entries[index] & PAGEMAP_PRESENT) && (entries[index] & PAGEMAP_FILE_PAGE);
-            if (releasable && run == 0) run = address;
-            if (!releasable && run != 0) {
-                if (madvise((void *)run, address - run, MADV_DONTNEED) == 0) *released += (long)(address - run);
-                run = 0;
-            }
-        }
-    }
-    if (run != 0 && madvise((void *)run, end - run, MADV_DONTNEED) == 0) *released += (long)(end - run);
-}
-
-/// dl_iterate_phdr visits the main program first (its name is empty); release its code segments and stop.
-static int release_code_segments(struct dl_phdr_info *object, size_t size, void *released) {
-    (void)size;
-    if (object->dlpi_name[0] != '\0' || has_text_relocations(object)) return 1;
-    int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    if (pagemap < 0) return 1;
-    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    for (int index = 0; index < object->dlpi_phnum; index++) {
-        const ElfW(Phdr) *header = &object->dlpi_phdr[index];
-        if (header->p_type != PT_LOAD || !(header->p_flags & PF_X) || (header->p_flags & PF_W)) continue;
-        // Only whole pages inside the segment: a page it shares with a neighbour is left alone.
-        uintptr_t start = (object->dlpi_addr + header->p_vaddr + page - 1) & ~(page - 1);
-        uintptr_t end = (object->dlpi_addr + header->p_vaddr + header->p_memsz) & ~(page - 1);
-        if (end > start) release_clean_pages(pagemap, start, end, page, (long *)released);
-    }
-    close(pagemap);
-    return 1;
-}
-
-long tally_release_program_code(void) {
-    long released = 0;
-    dl_iterate_phdr(release_code_segments, &released);
-    return released;
-}
-
-int tally_advise_huge_pages(void *address, size_t length) {
-    const uintptr_t huge = 2u << 20;
-    uintptr_t start = ((uintptr_t)address + huge - 1) & ~(huge - 1);
-    uintptr_t end = ((uintptr_t)address + length) & ~(huge - 1);
-    if (end <= start) return 0;
-    return madvise((void *)start, end - start, MADV_HUGEPAGE);
-}

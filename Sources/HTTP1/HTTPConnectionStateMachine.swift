@@ -1,3 +1,5 @@
+import MonotonicTime
+
 /// The life of one HTTP/1.1 connection, without I/O: the server reports what happened (bytes read, a response
 /// queued or written, the peer's end of stream, the time) and carries out the action returned.
 ///

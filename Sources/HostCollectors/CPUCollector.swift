@@ -24,7 +24,6 @@ final class CPUCollector: Sendable {
 
     /// /proc/stat.
     private let file: KernelFile
-    private let kernelStat: KernelStatHandoff
     private let seconds: ObservableInstrument
     private let guestSeconds: ObservableInstrument?
     private let state = Mutex(State())
@@ -130,7 +129,6 @@ final class CPUCollector: Sendable {
     private init(meter: Meter, context: CollectorContext) throws(HostCollectorError) {
         let options = context.options
         file = KernelFile(path: options.procFS.path("stat"))
-        kernelStat = context.kernelStat
         var specs = [
             InstrumentSpec.counter(
                 "node_cpu_seconds_total", unit: "s", help: "Time each CPU spent in each mode, in seconds.")
@@ -148,7 +146,6 @@ final class CPUCollector: Sendable {
 
     func collect(into recorder: inout ObservationRecorder) throws {
         let stat = try file.parse(KernelStat.parse)
-        kernelStat.offer(stat)
         state.withLock { state in
             state.update(with: stat.cpus)
             for number in state.order {

@@ -69,7 +69,7 @@ final class FilesystemCollector: Sendable {
         fsTypeFilter = try options.fsTypeFilter()
         dispatcher = MountStatsDispatcher(
             source: options.filesystemStats, workerLimit: options.filesystemStatWorkers,
-            timeout: options.filesystemMountTimeout)
+            timeout: options.filesystemMountTimeout, clock: options.clock)
         let instruments = try InstrumentFactory(meter: meter).make([
             .gauge("node_filesystem_size_bytes", unit: "By", help: "Size of the filesystem in bytes."),
             .gauge("node_filesystem_free_bytes", unit: "By", help: "Free space in bytes."),

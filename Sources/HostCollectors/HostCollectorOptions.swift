@@ -1,4 +1,5 @@
 import Glibc
+import MonotonicTime
 import ProcFS
 
 /// Where the host collectors read from and how they filter, with node_exporter's flag names and defaults.
@@ -47,6 +48,8 @@ public struct HostCollectorOptions: Sendable {
     /// Where filesystem statistics come from: ``SystemFilesystemStats`` (`statvfs(3)`) unless a test substitutes a
     /// fake.
     public var filesystemStats: any FilesystemStatsSource
+    /// The clock the mount timeout is measured with; tests move a manual one by hand.
+    public var clock: MonotonicClock
 
     /// `--collector.netdev.device-exclude`: interfaces to leave out (no default).
     public var netDevDeviceExclude: String?
@@ -81,6 +84,7 @@ public struct HostCollectorOptions: Sendable {
         filesystemMountTimeout = .seconds(5)
         filesystemStatWorkers = 4
         filesystemStats = SystemFilesystemStats()
+        clock = .system
         pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 

@@ -1,3 +1,6 @@
+import MonotonicTime
+import SystemIO
+
 /// The result of asking for one mount's statistics.
 enum MountStatsOutcome: Equatable, Sendable {
     case statistics(FilesystemStatistics)
@@ -19,22 +22,26 @@ enum MountStatsOutcome: Equatable, Sendable {
 /// - Concurrent collections asking for the same path share one call.
 /// - ``request(_:)`` starts the calls and returns at once, so the caller can do other work (read mountinfo) while the
 ///   workers call `statfs`; ``outcomes(of:)`` then waits for them.
-/// - One worker serves a collection at first; another is recruited each ``helperDelayNanoseconds`` while calls are
-///   still queued, up to the worker limit. Fast local filesystems thus cost one thread hand-off per collection, and
-///   slow ones are statted in parallel.
+/// - One worker serves a collection at first; another is recruited each ``helperDelay`` while calls are still
+///   queued, up to the worker limit. Fast local filesystems thus cost one thread hand-off per collection, and slow
+///   ones are statted in parallel.
+/// - Deadlines are read from the injected clock. A waiting collection looks at it again at least every
+///   ``maximumWaitSlice``, so a clock that tests move by hand is honoured too.
 final class MountStatsDispatcher: Sendable {
     private let core: Core
 
     /// How long queued calls wait before another worker is woken to help.
-    static let helperDelayNanoseconds: UInt64 = 1_000_000
+    static let helperDelay = Duration.milliseconds(1)
+
+    /// The longest a waiting collection sleeps before it reads the clock again.
+    static let maximumWaitSlice = Duration.milliseconds(100)
 
     /// Stack size of the worker threads: `statfs` and the bookkeeping around it need little.
     static let workerStackSize = 256 << 10
 
-    init(source: any FilesystemStatsSource, workerLimit: Int, timeout: Duration) {
-        let (seconds, attoseconds) = timeout.components
-        let nanoseconds = UInt64(clamping: seconds) &* 1_000_000_000 &+ UInt64(clamping: attoseconds / 1_000_000_000)
-        core = Core(source: source, workerLimit: max(1, workerLimit), timeoutNanoseconds: max(1, nanoseconds))
+    init(source: any FilesystemStatsSource, workerLimit: Int, timeout: Duration, clock: MonotonicClock) {
+        core = Core(
+            source: source, workerLimit: max(1, workerLimit), timeout: max(timeout, .nanoseconds(1)), clock: clock)
     }
 
     deinit {
@@ -75,7 +82,7 @@ final class MountStatsRequest {
     fileprivate let batch = MountStatsDispatcher.Batch()
     /// The call serving each path; nil for a path that was already stuck.
     fileprivate var calls: [MountStatsDispatcher.Call?] = []
-    fileprivate var deadline: UInt64 = 0
+    fileprivate var deadline = MonotonicInstant(nanoseconds: 0)
 
     fileprivate init(paths: [String]) {
         self.paths = paths
@@ -88,8 +95,8 @@ extension MountStatsDispatcher {
         enum State { case queued, running, finished }
 
         let path: String
-        /// When the call was queued, on the monotonic clock.
-        let queuedAt: UInt64
+        /// When the call was queued.
+        let queuedAt: MonotonicInstant
         var state = State.queued
         var outcome: MountStatsOutcome?
         /// Set when the call outlived the timeout of a collection waiting for it.
@@ -100,7 +107,7 @@ extension MountStatsDispatcher {
         /// The collections waiting for this call.
         var waiters: [Batch] = []
 
-        init(path: String, queuedAt: UInt64) {
+        init(path: String, queuedAt: MonotonicInstant) {
             self.path = path
             self.queuedAt = queuedAt
         }
@@ -118,7 +125,8 @@ extension MountStatsDispatcher {
     private final class Core: @unchecked Sendable {
         let source: any FilesystemStatsSource
         let workerLimit: Int
-        let timeoutNanoseconds: UInt64
+        let timeout: Duration
+        let clock: MonotonicClock
         let mutex = PthreadMutex()
         /// Signalled when calls are queued (one worker per signal) and at shutdown.
         let workAvailable = PthreadCondition()
@@ -134,17 +142,18 @@ extension MountStatsDispatcher {
         var idleWorkers = 0
         var isShutDown = false
 
-        init(source: any FilesystemStatsSource, workerLimit: Int, timeoutNanoseconds: UInt64) {
+        init(source: any FilesystemStatsSource, workerLimit: Int, timeout: Duration, clock: MonotonicClock) {
             self.source = source
             self.workerLimit = workerLimit
-            self.timeoutNanoseconds = timeoutNanoseconds
+            self.timeout = timeout
+            self.clock = clock
         }
 
         var hasQueuedCalls: Bool { queueHead < queue.count }
 
         func start(_ request: MountStatsRequest) {
-            let now = monotonicNanoseconds()
-            request.deadline = now &+ timeoutNanoseconds
+            let now = clock.now()
+            request.deadline = now + timeout
             mutex.lock()
             defer { mutex.unlock() }
             let batch = request.batch
@@ -153,7 +162,7 @@ extension MountStatsDispatcher {
                 if let call = inFlight[path] {
                     // A call older than the timeout is stuck even if the collection that started it stopped
                     // waiting for it.
-                    if !call.isStuck && now &- call.queuedAt >= timeoutNanoseconds { markStuck(call, by: batch) }
+                    if !call.isStuck && now - call.queuedAt >= timeout { markStuck(call, by: batch) }
                     guard !call.isStuck else {
                         request.calls.append(nil)
                         continue
@@ -176,15 +185,16 @@ extension MountStatsDispatcher {
             mutex.lock()
             defer { mutex.unlock() }
             let batch = request.batch
-            var nextRecruit = monotonicNanoseconds() &+ MountStatsDispatcher.helperDelayNanoseconds
+            var nextRecruit = clock.now() + MountStatsDispatcher.helperDelay
             while batch.remaining > 0 && !isShutDown {
-                let now = monotonicNanoseconds()
+                let now = clock.now()
                 guard now < request.deadline else { break }
                 if hasQueuedCalls && now >= nextRecruit {
                     recruitWorker()
-                    nextRecruit = now &+ MountStatsDispatcher.helperDelayNanoseconds
+                    nextRecruit = now + MountStatsDispatcher.helperDelay
                 }
-                progress.wait(mutex, until: hasQueuedCalls ? min(request.deadline, nextRecruit) : request.deadline)
+                let wakeAt = hasQueuedCalls ? min(request.deadline, nextRecruit) : request.deadline
+                progress.wait(mutex, for: min(wakeAt - now, MountStatsDispatcher.maximumWaitSlice))
             }
 
             var outcomes: [MountStatsOutcome] = []
@@ -231,10 +241,14 @@ extension MountStatsDispatcher {
                 workAvailable.signal()
             } else if activeWorkers < workerLimit {
                 activeWorkers += 1
-                let started = startDetachedThread(stackSize: MountStatsDispatcher.workerStackSize) { [self] in
-                    runWorker()
+                do {
+                    let worker = try spawnThread(
+                        name: "tally-statfs", stackSize: MountStatsDispatcher.workerStackSize
+                    ) { [self] in runWorker() }
+                    _ = consume worker
+                } catch {
+                    activeWorkers -= 1
                 }
-                if !started { activeWorkers -= 1 }
             }
         }
 

@@ -6,8 +6,6 @@ import ProcFS
 final class StatCollector: Sendable {
     /// /proc/stat.
     private let file: KernelFile
-    /// The /proc/stat the `cpu` collector read in this collection, if it is enabled.
-    private let kernelStat: KernelStatHandoff
     private let bootTime: ObservableInstrument
     private let contextSwitches: ObservableInstrument
     private let forks: ObservableInstrument
@@ -22,7 +20,6 @@ final class StatCollector: Sendable {
 
     private init(meter: Meter, context: CollectorContext) throws(HostCollectorError) {
         file = KernelFile(path: context.options.procFS.path("stat"))
-        kernelStat = context.kernelStat
         let instruments = try InstrumentFactory(meter: meter).make([
             .gauge(
                 "node_boot_time_seconds", unit: "s", help: "When the system booted, in seconds since the Unix epoch."),
@@ -41,7 +38,7 @@ final class StatCollector: Sendable {
     }
 
     func collect(into recorder: inout ObservationRecorder) throws {
-        let stat = try kernelStat.take() ?? file.parse(KernelStat.parse)
+        let stat = try file.parse(KernelStat.parse)
         if let value = stat.bootTime { recorder.observe(bootTime, Double(value)) }
         if let value = stat.contextSwitches { recorder.observe(contextSwitches, Double(value)) }
         if let value = stat.processesCreated { recorder.observe(forks, Double(value)) }

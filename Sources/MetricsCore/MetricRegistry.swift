@@ -1,4 +1,4 @@
-import Glibc
+import MonotonicTime
 import Synchronization
 
 /// Something that contributes metric families to every collection: a ``Meter`` of observable instruments, or a
@@ -11,22 +11,6 @@ public protocol MetricProducer: AnyObject, Sendable {
     /// Appends the producer's families. Throwing marks the producer failed for this collection and discards what
     /// it appended.
     func collect(into families: inout [MetricFamilySnapshot]) throws
-}
-
-/// A source of monotonic time in nanoseconds, injectable so that tests see fixed durations.
-public struct MonotonicClock: Sendable {
-    public let nanoseconds: @Sendable () -> UInt64
-
-    public init(nanoseconds: @escaping @Sendable () -> UInt64) {
-        self.nanoseconds = nanoseconds
-    }
-
-    /// CLOCK_MONOTONIC.
-    public static let system = MonotonicClock {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
-    }
 }
 
 /// The registry of every instrument and producer, and the single place that collects them.
@@ -249,7 +233,7 @@ public final class MetricRegistry: Sendable {
         results.reserveCapacity(producers.count)
         for producer in producers {
             let familyCount = families.count
-            let start = clock.nanoseconds()
+            let start = clock.now()
             var failure: String?
             do {
                 try producer.collect(into: &families)
@@ -257,7 +241,7 @@ public final class MetricRegistry: Sendable {
                 failure = String(describing: error)
                 families.removeSubrange(familyCount...)
             }
-            let seconds = Double(clock.nanoseconds() &- start) / 1e9
+            let seconds = Double((clock.now() - start).nanosecondsSaturated) / 1e9
             results.append(
                 ProducerResult(
                     name: producer.producerName, succeeded: failure == nil, durationSeconds: seconds, error: failure))

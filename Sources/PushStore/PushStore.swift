@@ -1,4 +1,5 @@
 import MetricsCore
+import MonotonicTime
 import PushProtocol
 import Synchronization
 
@@ -35,7 +36,7 @@ public final class PushStore: MetricProducer {
     public let reportsCollectorStatus = false
     let registry: MetricRegistry
     private let clock: MonotonicClock
-    private let startNanoseconds: UInt64
+    private let start: MonotonicInstant
     private let ownFamilies: OwnFamilies
     private let state: Mutex<State>
 
@@ -47,7 +48,7 @@ public final class PushStore: MetricProducer {
     {
         self.registry = registry
         self.clock = clock
-        self.startNanoseconds = clock.nanoseconds()
+        self.start = clock.now()
         self.ownFamilies = try OwnFamilies()
         for descriptor in ownFamilies.all { try registry.reserve(descriptor) }
         self.state = Mutex(State(limits: limits))
@@ -128,7 +129,7 @@ public final class PushStore: MetricProducer {
 
     /// Seconds since the store started, on its monotonic clock.
     func currentSecond() -> UInt32 {
-        UInt32(clamping: (clock.nanoseconds() &- startNanoseconds) / 1_000_000_000)
+        UInt32(clamping: (clock.now() - start).components.seconds)
     }
 
     /// Runs `body` on the state under the lock; for persistence.

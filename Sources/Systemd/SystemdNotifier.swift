@@ -1,5 +1,6 @@
 import CSystemd
 import Glibc
+import MonotonicTime
 
 /// Reports the service state to systemd over `$NOTIFY_SOCKET` (sd_notify(3)).
 ///
@@ -10,8 +11,13 @@ import Glibc
 ///
 /// The notifier holds no state; the server calls it from its event-loop thread.
 public struct SystemdNotifier: Sendable {
+    /// The clock whose reading `RELOADING=1` carries; systemd compares it with `CLOCK_MONOTONIC`.
+    private let clock: MonotonicClock
+
     /// Creates a notifier; it reads `$NOTIFY_SOCKET` anew on every message.
-    public init() {}
+    public init(clock: MonotonicClock = .system) {
+        self.clock = clock
+    }
 
     /// Whether `$NOTIFY_SOCKET` is set, that is whether messages go anywhere.
     public var isActive: Bool {
@@ -27,7 +33,7 @@ public struct SystemdNotifier: Sendable {
     /// `RELOADING=1` together with `MONOTONIC_USEC=` (the current `CLOCK_MONOTONIC` time in microseconds) in
     /// one datagram, as `Type=notify-reload` requires; follow it with ``ready()`` when the reload is done.
     public func reloading() throws(SystemdError) {
-        try send("RELOADING=1\nMONOTONIC_USEC=\(Self.monotonicMicroseconds())")
+        try send("RELOADING=1\nMONOTONIC_USEC=\(clock.now().microseconds)")
     }
 
     /// `STOPPING=1`: shutdown began.
@@ -82,12 +88,5 @@ public struct SystemdNotifier: Sendable {
             bytes[index] = 0x20
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// The `CLOCK_MONOTONIC` time in microseconds, the clock systemd compares `MONOTONIC_USEC=` against.
-    static func monotonicMicroseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) &* 1_000_000 &+ UInt64(now.tv_nsec / 1_000)
     }
 }

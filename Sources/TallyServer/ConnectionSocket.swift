@@ -1,5 +1,5 @@
-import EventLoop
 import Glibc
+import SystemIO
 
 /// The socket of a connection, present until the connection closes. These borrow it in place (a `FileDescriptor`
 /// cannot be copied out of the optional), and treat a closed socket as one that reads end-of-file, writes nothing

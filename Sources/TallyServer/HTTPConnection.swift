@@ -1,6 +1,7 @@
-import EventLoop
 import Glibc
 import HTTP1
+import MonotonicTime
+import SystemIO
 
 /// One HTTP client connection on the event loop: bytes in through the HTTP1 state machine, responses out through a
 /// non-blocking write queue, one timer for whatever deadline the state machine has next.
@@ -25,7 +26,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
         self.isOverLimit = isOverLimit
         self.socket = Optional(socket)
         self.server = server
-        self.machine = HTTPConnectionStateMachine(configuration: configuration, now: Self.now())
+        self.machine = HTTPConnectionStateMachine(configuration: configuration, now: server.loop.clock.now())
     }
 
     /// Whether the connection waits for nothing but a next request.
@@ -34,7 +35,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
     private var hasPendingOutput: Bool { !output.isEmpty }
 
     /// When the connection's current deadline falls; the idle connection with the earliest one is the longest idle.
-    var nextDeadline: HTTP1.MonotonicInstant? { machine.nextDeadline }
+    var nextDeadline: MonotonicInstant? { machine.nextDeadline }
 
     var isOpen: Bool { socket != nil }
 
@@ -51,7 +52,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
 
     func timerFired(_ timer: TimerID) {
         self.timer = nil
-        perform(machine.checkTimeouts(now: Self.now()))
+        perform(machine.checkTimeouts(now: server.loop.clock.now()))
         scheduleDeadline()
     }
 
@@ -60,7 +61,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
         guard isOpen else { return }
         server.countResponse(response.status.code)
         queue(response, isHead: isHead)
-        perform(machine.responseQueued(keepAlive: response.keepAlive, now: Self.now()))
+        perform(machine.responseQueued(keepAlive: response.keepAlive, now: server.loop.clock.now()))
         flush()
     }
 
@@ -92,7 +93,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
                 perform(machine.peerClosedRead())
                 break
             }
-            perform(machine.received(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), now: Self.now()))
+            perform(machine.received(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), now: server.loop.clock.now()))
         }
         updateInterest()
         scheduleDeadline()
@@ -148,7 +149,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
         }
         if output.isEmpty {
             // After the machine's own error responses this answers `.close`.
-            perform(machine.writeCompleted(now: Self.now()))
+            perform(machine.writeCompleted(now: server.loop.clock.now()))
         }
         updateInterest()
         scheduleDeadline()
@@ -200,12 +201,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
             }
             return
         }
-        let instant = LoopClock.deadline(nanoseconds: deadline.nanoseconds)
-        if let timer, server.loop.reschedule(timer, at: instant) { return }
-        timer = server.loop.schedule(at: instant, handler: self)
-    }
-
-    static func now() -> HTTP1.MonotonicInstant {
-        HTTP1.MonotonicInstant(nanoseconds: LoopClock.nanoseconds())
+        if let timer, server.loop.reschedule(timer, at: deadline) { return }
+        timer = server.loop.schedule(at: deadline, handler: self)
     }
 }

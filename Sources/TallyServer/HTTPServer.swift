@@ -1,9 +1,9 @@
-import EventLoop
 import Exposition
 import Glibc
 import HTTP1
 import Logging
 import MetricsCore
+import SystemIO
 
 /// The HTTP side of tally: accepts connections, routes `GET`/`HEAD` on `/metrics`, `/`, `/-/healthy` and
 /// `/-/ready`, and hands scrapes to the workers. Lives on the event loop thread.

@@ -1,6 +1,6 @@
-import EventLoop
 import Glibc
 import PushProtocol
+import SystemIO
 
 /// The client side of `tally push`: sends StatsD lines on the stream socket, then `!sync`, and waits for tally to
 /// confirm them.

@@ -1,9 +1,9 @@
-import EventLoop
 import Glibc
 import Logging
 import PushProtocol
 import PushStore
 import Synchronization
+import SystemIO
 
 /// Keeps pushed series across restarts, and makes a `!sync` confirmation mean "durable".
 ///
@@ -210,8 +210,7 @@ final class PushPersistence {
         let snapshotJobs = self.snapshotJobs
         let stateFile = self.stateFile
         _ = try? spawnThread(name: "tally-fsync") {
-            while true {
-                let job = fsyncJobs.next()
+            while let job = fsyncJobs.next() {
                 let result = fdatasync(job.descriptor) == 0 ? nil : errno
                 loop.loop.execute {
                     loop.value.fsyncFinished(job, errno: result)
@@ -219,8 +218,7 @@ final class PushPersistence {
             }
         }
         _ = try? spawnThread(name: "tally-snapshot") {
-            while true {
-                let job = snapshotJobs.next()
+            while let job = snapshotJobs.next() {
                 let bytes = job.snapshot.encode(generation: job.generation)
                 do throws(SystemError) {
                     try Self.writeAtomically(bytes, to: stateFile)
@@ -418,27 +416,6 @@ final class PushPersistence {
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash
     }
-}
-
-/// Jobs handed from the event loop to one worker thread, in order.
-final class JobQueue<Job: Sendable>: Sendable {
-    private let jobs = Mutex<[Job]>([])
-    private let wakeups = Semaphore()
-
-    func submit(_ job: Job) {
-        jobs.withLock { $0.append(job) }
-        wakeups.signal()
-    }
-
-    /// The next job, waiting for one.
-    func next() -> Job {
-        while true {
-            wakeups.wait()
-            if let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { return job }
-        }
-    }
-
-    var isEmpty: Bool { jobs.withLock { $0.isEmpty } }
 }
 
 /// A 64-bit number as 16 hexadecimal digits.

@@ -1,9 +1,9 @@
-import EventLoop
 import Glibc
 import Logging
 import MetricsCore
 import PushProtocol
 import PushStore
+import SystemIO
 
 /// The push sockets on the event loop: a UNIX stream socket whose clients may ask for confirmations, and a UNIX
 /// datagram socket for fire-and-forget StatsD clients.

@@ -1,9 +1,7 @@
-import CLinux
-import EventLoop
 import Exposition
 import Glibc
 import MetricsCore
-import Synchronization
+import SystemIO
 
 /// Threads that collect and encode scrapes off the event loop, so that a slow collector (a filesystem waiting out
 /// its mount timeout) never delays another client, a health check or a push.
@@ -18,18 +16,11 @@ final class ScrapeWorkers: Sendable {
     }
 
     private let registry: MetricRegistry
-    private let queue = Mutex(Queue())
-    private let wakeups: Semaphore
-
-    private struct Queue: ~Copyable {
-        var jobs: [Job] = []
-        var isShutDown = false
-    }
+    private let jobs = JobQueue<Job>()
 
     /// Starts `count` worker threads.
     init(registry: MetricRegistry, count: Int) throws(SystemError) {
         self.registry = registry
-        self.wakeups = Semaphore()
         for index in 0..<count {
             let handle = try spawnThread(name: "tally-scrape-\(index)") { [self] in work() }
             _ = consume handle
@@ -38,14 +29,12 @@ final class ScrapeWorkers: Sendable {
 
     /// Queues a scrape.
     func submit(_ job: Job) {
-        queue.withLock { $0.jobs.append(job) }
-        wakeups.signal()
+        jobs.submit(job)
     }
 
     /// Lets the workers finish the queued jobs and exit.
-    func shutDown(workerCount: Int) {
-        queue.withLock { $0.isShutDown = true }
-        for _ in 0..<workerCount { wakeups.signal() }
+    func shutDown() {
+        jobs.close()
     }
 
     /// Buffers up to this size are kept from scrape to scrape; larger ones (a store of many pushed series) are
@@ -56,18 +45,10 @@ final class ScrapeWorkers: Sendable {
         var encodeBuffer: [UInt8] = []
         var compressedBuffer: [UInt8] = []
         let compressor = try? GzipCompressor()
-        while true {
-            wakeups.wait()
-            let next: Job? = queue.withLock { queue in
-                queue.jobs.isEmpty ? nil : queue.jobs.removeFirst()
-            }
-            guard let job = next else {
-                if queue.withLock({ $0.isShutDown }) { return }
-                continue
-            }
+        while let job = jobs.next() {
             let snapshot = registry.collect()
             encodeBuffer.removeAll(keepingCapacity: true)
-            Self.reserve(ExpositionEncoder.estimatedSize(of: snapshot), in: &encodeBuffer)
+            encodeBuffer.reserveCapacity(ExpositionEncoder.estimatedSize(of: snapshot))
             ExpositionEncoder(format: job.format).encode(snapshot, into: &encodeBuffer)
             if job.coding == .gzip, let compressor {
                 compressedBuffer.removeAll(keepingCapacity: true)
@@ -85,45 +66,5 @@ final class ScrapeWorkers: Sendable {
             if encodeBuffer.capacity > Self.retainedBufferBytes { encodeBuffer = [] }
             if compressedBuffer.capacity > Self.retainedBufferBytes { compressedBuffer = [] }
         }
-    }
-}
-
-extension ScrapeWorkers {
-    /// Reserves room for a body; a large one (megabytes for many pushed series) is advised to use huge pages, since
-    /// faulting in thousands of fresh small pages would cost several milliseconds of every such scrape.
-    static func reserve(_ bytes: Int, in buffer: inout [UInt8]) {
-        guard bytes > buffer.capacity else { return }
-        buffer.reserveCapacity(bytes)
-        if bytes >= retainedBufferBytes {
-            let capacity = buffer.capacity
-            buffer.withUnsafeMutableBufferPointer { storage in
-                _ = tally_advise_huge_pages(storage.baseAddress, capacity)
-            }
-        }
-    }
-}
-
-/// A counting semaphore over POSIX `sem_t`, which works across threads without Foundation or Dispatch.
-final class Semaphore: @unchecked Sendable {
-    // `@unchecked`: `sem_t` is designed to be shared between threads; the pointer is never reassigned.
-    private let semaphore: UnsafeMutablePointer<sem_t>
-
-    init(value: UInt32 = 0) {
-        semaphore = .allocate(capacity: 1)
-        sem_init(semaphore, 0, value)
-    }
-
-    deinit {
-        sem_destroy(semaphore)
-        semaphore.deallocate()
-    }
-
-    func signal() {
-        sem_post(semaphore)
-    }
-
-    /// Waits for a signal, retrying when a signal handler interrupts the wait.
-    func wait() {
-        while sem_wait(semaphore) != 0 && errno == EINTR {}
     }
 }

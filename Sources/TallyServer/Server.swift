@@ -1,11 +1,11 @@
 import CLinux
-import EventLoop
 import Glibc
 import HTTP1
 import HostCollectors
 import Logging
 import MetricsCore
 import PushStore
+import SystemIO
 import Systemd
 
 /// tally serving: the HTTP listeners, the push sockets, the collectors and systemd supervision, on one event loop.
@@ -201,12 +201,8 @@ public final class Server {
         notify { try $0.ready() }
         updateStatus()
         scheduleTimers()
-        // Start-up code (argument parsing, configuration, registration) is done with; the code a scrape or a push
-        // needs faults back in on its next call, and the resident set is what serving uses.
-        let released = tally_release_program_code()
-        logger.debug("released start-up code pages", metadata: ["bytes": "\(released)"])
         try loop.run()
-        workers.shutDown(workerCount: Self.scrapeWorkerCount)
+        workers.shutDown()
         return 0
     }
 

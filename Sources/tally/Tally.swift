@@ -1,9 +1,9 @@
 import ArgumentParser
-import EventLoop
 import Glibc
 import HostCollectors
 import Logging
 import ProcFS
+import SystemIO
 import TallyServer
 
 @main

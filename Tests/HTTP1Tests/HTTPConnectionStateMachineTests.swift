@@ -1,4 +1,5 @@
 import HTTP1
+import MonotonicTime
 import Testing
 
 /// The fake clock: `at(2.5)` is 2.5 s after the connection was accepted.

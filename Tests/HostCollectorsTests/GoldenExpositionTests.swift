@@ -2,15 +2,18 @@ import Exposition
 import Foundation
 import HostCollectors
 import MetricsCore
+import MonotonicTime
 import Synchronization
 import Testing
 
 /// A clock that advances 1 ms per reading, so that every collector's duration is exactly 0.001 s.
 final class SteppingClock: Sendable {
-    private let nanoseconds = Atomic<UInt64>(0)
+    private let nanoseconds = Atomic<Int64>(0)
 
     var clock: MonotonicClock {
-        MonotonicClock { [self] in nanoseconds.add(1_000_000, ordering: .relaxed).newValue }
+        MonotonicClock { [self] in
+            MonotonicInstant(nanoseconds: nanoseconds.add(1_000_000, ordering: .relaxed).newValue)
+        }
     }
 }
 

@@ -1,13 +1,15 @@
 import Foundation
 import HostCollectors
 import MetricsCore
+import MonotonicTime
 import Synchronization
 import Testing
 
-/// A mount whose `statfs` hangs, through the `FilesystemStatsSource` seam. The timing assertions check behaviour
-/// ("does not wait"), not speed, so their margins are wide; every wait in them is bounded.
+/// A mount whose `statfs` hangs, through the `FilesystemStatsSource` seam, timed by a clock the tests move by hand:
+/// a collection that must wait for the mount timeout finishes only once the clock has passed it, and one that must
+/// not wait finishes with the clock standing still. Every wait for a collection on another thread is bounded.
 @Suite struct MountTimeoutTests {
-    static let timeout = 0.5
+    static let timeout = Duration.seconds(5)
     static let srv = [
         "device": "/dev/mapper/vg0-srv", "device_error": "", "fstype": "ext4", "mountpoint": "/srv",
     ]
@@ -17,21 +19,29 @@ import Testing
     ]
     static let root = ["device": "/dev/vda1", "device_error": "", "fstype": "ext4", "mountpoint": "/"]
 
-    static func registry(hanging: HangingFilesystemStats, workers: Int = 4) throws -> MetricRegistry {
+    static func registry(
+        hanging: HangingFilesystemStats, clock: ManualClock, workers: Int = 4
+    ) throws
+        -> MetricRegistry
+    {
         var options = Fixtures.options(filesystemStats: hanging)
-        options.filesystemMountTimeout = .milliseconds(Int(timeout * 1000))
+        options.filesystemMountTimeout = timeout
         options.filesystemStatWorkers = workers
+        options.clock = clock.clock
         return try makeRegistry(collectors: ["filesystem"], options: options)
     }
 
     @Test func aHungMountCostsOneTimeoutThenNothingUntilItReturns() throws {
         let hanging = HangingFilesystemStats(base: Fixtures.filesystemStats, hanging: ["/host/srv"])
         defer { hanging.release() }
-        let registry = try Self.registry(hanging: hanging)
+        let clock = ManualClock()
+        let registry = try Self.registry(hanging: hanging, clock: clock)
 
-        let (first, firstSeconds) = measure { registry.collect() }
-        #expect(firstSeconds >= Self.timeout * 0.9)
-        #expect(firstSeconds < Self.timeout + 4)
+        let collection = BackgroundCollection(registry)
+        #expect(eventually(within: 10) { hanging.blocked == 1 })
+        #expect(collection.snapshot == nil, "the collection must wait for the mount timeout")
+        clock.advance(by: Self.timeout)
+        let first = try #require(collection.result(within: 10))
         #expect(first.success("filesystem") == 1)
         #expect(first.value("node_filesystem_device_error", Self.stuckSrv) == 1)
         #expect(first.value("node_filesystem_readonly", Self.stuckSrv) == 1)
@@ -40,9 +50,9 @@ import Testing
         #expect(first.value("node_filesystem_size_bytes", Self.root) == 20_480_000_000)
         #expect(first.labels("node_filesystem_size_bytes").count == 4)
 
+        // The clock stands still from here on: a collection that waited for the stuck mount would never finish.
         for _ in 0..<3 {
-            let (later, laterSeconds) = measure { registry.collect() }
-            #expect(laterSeconds < Self.timeout / 2)
+            let later = try #require(BackgroundCollection(registry).result(within: 10))
             #expect(later.value("node_filesystem_device_error", Self.stuckSrv) == 1)
             #expect(later.value("node_filesystem_size_bytes", Self.root) == 20_480_000_000)
         }
@@ -50,7 +60,7 @@ import Testing
         #expect(hanging.blocked == 1)
 
         hanging.release()
-        let recovered = eventually(within: 5) {
+        let recovered = eventually(within: 10) {
             registry.collect().value("node_filesystem_size_bytes", Self.srv) == 10_240_000_000
         }
         #expect(recovered)
@@ -62,35 +72,33 @@ import Testing
     @Test func concurrentCollectionsShareOneCall() throws {
         let hanging = HangingFilesystemStats(base: Fixtures.filesystemStats, hanging: ["/host/srv"])
         defer { hanging.release() }
-        let registry = try Self.registry(hanging: hanging)
+        let clock = ManualClock()
+        let registry = try Self.registry(hanging: hanging, clock: clock)
 
-        let done = DispatchGroup()
-        let results = ResultBox()
-        for _ in 0..<2 {
-            done.enter()
-            Thread.detachNewThread {
-                let (snapshot, seconds) = measure { registry.collect() }
-                results.append(snapshot.value("node_filesystem_device_error", Self.stuckSrv), seconds)
-                done.leave()
-            }
-        }
-        #expect(done.wait(timeout: .now() + Self.timeout + 10) == .success)
-        #expect(results.values == [1, 1])
-        #expect(results.seconds.allSatisfy { $0 < Self.timeout + 4 })
+        let collections = [BackgroundCollection(registry), BackgroundCollection(registry)]
+        #expect(eventually(within: 10) { hanging.blocked == 1 })
+        clock.advance(by: Self.timeout)
+        let snapshots = collections.compactMap { $0.result(within: 10) }
+        try #require(snapshots.count == 2)
+        #expect(snapshots.map { $0.value("node_filesystem_device_error", Self.stuckSrv) } == [1, 1])
         #expect(hanging.calls("/host/srv") == 1)
     }
 
     @Test func aStuckWorkerIsReplacedSoOtherMountsAreStillServed() throws {
         let hanging = HangingFilesystemStats(base: Fixtures.filesystemStats, hanging: ["/host/boot"])
         defer { hanging.release() }
-        let registry = try Self.registry(hanging: hanging, workers: 1)
+        let clock = ManualClock()
+        let registry = try Self.registry(hanging: hanging, clock: clock, workers: 1)
 
-        _ = registry.collect()
+        let first = BackgroundCollection(registry)
+        #expect(eventually(within: 10) { hanging.blocked == 1 })
+        clock.advance(by: Self.timeout)
+        _ = try #require(first.result(within: 10))
         let boot = [
             "device": "/dev/vda2", "device_error": "mountpoint timeout", "fstype": "ext4", "mountpoint": "/boot",
         ]
-        let servedAgain = eventually(within: 5) {
-            let snapshot = registry.collect()
+        let servedAgain = eventually(within: 10) {
+            guard let snapshot = BackgroundCollection(registry).result(within: 10) else { return false }
             return snapshot.value("node_filesystem_device_error", boot) == 1
                 && snapshot.value("node_filesystem_size_bytes", Self.srv) == 10_240_000_000
                 && snapshot.value("node_filesystem_size_bytes", Self.root) == 20_480_000_000
@@ -103,14 +111,17 @@ import Testing
         let hanging = HangingFilesystemStats(
             base: Fixtures.filesystemStats, hanging: ["/host", "/host/run", "/host/boot", "/host/srv", "/host/mnt/nfs"])
         defer { hanging.release() }
-        let registry = try Self.registry(hanging: hanging, workers: 2)
+        let clock = ManualClock()
+        let registry = try Self.registry(hanging: hanging, clock: clock, workers: 2)
 
-        let (_, firstSeconds) = measure { registry.collect() }
-        #expect(firstSeconds < Self.timeout + 4)
-        let allBlocked = eventually(within: 5) { hanging.blocked == 5 }
+        // A second worker is recruited only once the helper delay has passed on the clock, which stands still here.
+        let first = BackgroundCollection(registry)
+        #expect(eventually(within: 10) { hanging.blocked == 1 })
+        clock.advance(by: Self.timeout)
+        _ = try #require(first.result(within: 10))
+        let allBlocked = eventually(within: 10) { hanging.blocked == 5 }
         #expect(allBlocked)
-        let (later, laterSeconds) = measure { registry.collect() }
-        #expect(laterSeconds < Self.timeout / 2)
+        let later = try #require(BackgroundCollection(registry).result(within: 10))
         #expect(
             later.value(
                 "node_filesystem_size_bytes",
@@ -124,17 +135,25 @@ import Testing
     }
 }
 
-/// Results gathered from several threads.
-final class ResultBox: Sendable {
-    private let state = Mutex<(values: [Double?], seconds: [Double])>(([], []))
+/// A collection running on a thread of its own, so that a test can move the clock while it waits.
+final class BackgroundCollection: Sendable {
+    private let finished = Mutex<MetricsSnapshot?>(nil)
 
-    func append(_ value: Double?, _ seconds: Double) {
-        state.withLock {
-            $0.values.append(value)
-            $0.seconds.append(seconds)
+    init(_ registry: MetricRegistry) {
+        Thread.detachNewThread { [self] in
+            let snapshot = registry.collect()
+            finished.withLock { $0 = snapshot }
         }
     }
 
-    var values: [Double?] { state.withLock { $0.values } }
-    var seconds: [Double] { state.withLock { $0.seconds } }
+    /// The snapshot, once the collection has finished.
+    var snapshot: MetricsSnapshot? {
+        finished.withLock { $0 }
+    }
+
+    /// The snapshot, waiting for it at most `seconds`; nil if the collection has not finished by then.
+    func result(within seconds: Double) -> MetricsSnapshot? {
+        _ = eventually(within: seconds) { snapshot != nil }
+        return snapshot
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HostCollectors
 import MetricsCore
+import MonotonicTime
 import ProcFS
 import Synchronization
 import Testing
@@ -156,13 +157,6 @@ func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
-/// Runs `body` and returns how many seconds it took.
-func measure<Value>(_ body: () throws -> Value) rethrows -> (value: Value, seconds: Double) {
-    let start = monotonicSeconds()
-    let value = try body()
-    return (value, monotonicSeconds() - start)
 }
 
 /// A filesystem source whose calls for `hangingPaths` block until ``release()`` (or, so that a broken test cannot

@@ -1,3 +1,4 @@
+import MonotonicTime
 import Synchronization
 import Testing
 
@@ -177,13 +178,12 @@ private struct CollectorFailure: Error, CustomStringConvertible {
     }
 
     @Test func aThrowingCallbackFailsOnlyItsOwnMeter() throws {
-        let ticks = Mutex<UInt64>(0)
-        let clock = MonotonicClock {
-            ticks.withLock {
-                $0 += 250_000_000; return $0
-            }
+        let clock = ManualClock()
+        let ticking = MonotonicClock {
+            defer { clock.advance(by: .milliseconds(250)) }
+            return clock.now
         }
-        let registry = try MetricRegistry(clock: clock, collectorStatusPrefix: "tally_scrape_collector")
+        let registry = try MetricRegistry(clock: ticking, collectorStatusPrefix: "tally_scrape_collector")
         let broken = registry.makeMeter(name: "stat", reportsCollectorStatus: true)
         let boot = try broken.makeObservableGauge(name: "node_boot_time_seconds", unit: "s", help: "Boot.")
         broken.addCallback { recorder in

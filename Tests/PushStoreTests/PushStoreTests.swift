@@ -1,14 +1,10 @@
 import MetricsCore
+import MonotonicTime
 import PushProtocol
 import Synchronization
 import Testing
 
 @testable import PushStore
-
-/// A clock the test moves by hand.
-private final class ManualClock: Sendable {
-    let nanoseconds = Mutex<UInt64>(1_000_000_000)
-}
 
 /// A store over a fresh registry, with a clock the test moves.
 private struct Fixture {
@@ -18,13 +14,11 @@ private struct Fixture {
 
     init(views: ViewSet = ViewSet(), limits: PushLimits = PushLimits()) throws {
         registry = try MetricRegistry(views: views)
-        let clock = self.clock
-        store = try PushStore(
-            registry: registry, limits: limits, clock: MonotonicClock { clock.nanoseconds.withLock { $0 } })
+        store = try PushStore(registry: registry, limits: limits, clock: clock.clock)
     }
 
     func advance(seconds: UInt64) {
-        clock.nanoseconds.withLock { $0 += seconds * 1_000_000_000 }
+        clock.advance(by: .seconds(seconds))
     }
 
     /// Pushes lines; returns the refusals in order (nil for a line taken).

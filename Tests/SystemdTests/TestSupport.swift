@@ -177,13 +177,6 @@ final class NotifyReceiver {
     }
 }
 
-/// The current `CLOCK_MONOTONIC` time in microseconds.
-func monotonicNow() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec / 1_000)
-}
-
 /// `text` with each line break shown as `\n`, so that one datagram prints as one line.
 func escapingNewlines(_ text: String) -> String {
     text.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\\n")

@@ -50,18 +50,6 @@ int tally_set_mmap_threshold(int bytes);
 /// arena of its own, each with its own partly used pages. Returns 1 on success, 0 on error.
 int tally_set_malloc_arena_limit(int count);
 
-/// Hands the pages of the main program's code back to the page cache: madvise(MADV_DONTNEED) on the resident pages of
-/// each loadable segment that is executable and not writable. Code run only while starting (argument parsing,
-/// configuration) then stops counting as resident; code still in use faults back in from the page cache on its next
-/// call. Pages that are no longer the file's own (/proc/self/pagemap: a breakpoint or uprobe was written into them)
-/// are kept, and nothing is done for a program with text relocations or without /proc/self/pagemap. Returns the
-/// number of bytes released.
-long tally_release_program_code(void);
-
-/// madvise(MADV_HUGEPAGE) on the 2 MiB-aligned part of [address, address + length): a large buffer about to be
-/// written is then faulted in a few huge pages instead of thousands of small ones. Returns 0, or -1 with errno set.
-int tally_advise_huge_pages(void *address, size_t length);
-
 /// The git revision tally was built from (set by Package.swift from the checkout), or "unknown".
 const char *tally_build_revision(void);
 

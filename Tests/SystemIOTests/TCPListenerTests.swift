@@ -1,5 +1,5 @@
-import EventLoop
 import Glibc
+import SystemIO
 import Testing
 
 /// Echoes what it reads, then stops the loop.

@@ -33,14 +33,20 @@ private final class ThreadStart {
     }
 }
 
-/// Starts a thread that runs `body`, named `name` (the kernel keeps 15 bytes; `ps -L` and `top -H` show it).
-/// Blocked signals stay blocked in the new thread, which inherits the caller's signal mask. The corresponding C
-/// functions are `pthread_create` and `pthread_setname_np`.
-public func spawnThread(name: String, _ body: @escaping @Sendable () -> Void) throws(SystemError) -> ThreadHandle {
+/// Starts a thread that runs `body`, named `name` (the kernel keeps 15 bytes; `ps -L` and `top -H` show it), with
+/// a stack of `stackSize` bytes (the system default when nil). Blocked signals stay blocked in the new thread, which
+/// inherits the caller's signal mask. The corresponding C functions are `pthread_create` and `pthread_setname_np`.
+public func spawnThread(
+    name: String, stackSize: Int? = nil, _ body: @escaping @Sendable () -> Void
+) throws(SystemError) -> ThreadHandle {
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    defer { pthread_attr_destroy(&attributes) }
+    if let stackSize { pthread_attr_setstacksize(&attributes, stackSize) }
     let context = Unmanaged.passRetained(ThreadStart(name: name, body: body)).toOpaque()
     var thread = pthread_t()
     let result = pthread_create(
-        &thread, nil,
+        &thread, &attributes,
         { context in
             guard let context else {
                 return nil

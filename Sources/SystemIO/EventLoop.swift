@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import MonotonicTime
 import Synchronization
 
 /// An object that handles the readiness events of one registered descriptor.
@@ -38,6 +39,8 @@ public final class EventLoop: @unchecked Sendable {
         var wakeupPending = false
     }
 
+    /// The clock timers and deadlines are read from; handlers read it too, so that tests can drive time.
+    public let clock: MonotonicClock
     private let epoll: Epoll
     private let wakeup: FileDescriptor
     private let events: UnsafeMutableBufferPointer<epoll_event>
@@ -51,8 +54,10 @@ public final class EventLoop: @unchecked Sendable {
     private var runningTasks: [@Sendable () -> Void] = []
     private var isRunning = false
 
-    /// Creates a loop owned by the calling thread; `maximumEventsPerWait` bounds one `epoll_wait`.
-    public init(maximumEventsPerWait: Int = 256) throws(SystemError) {
+    /// Creates a loop owned by the calling thread that reads time from `clock`; `maximumEventsPerWait` bounds one
+    /// `epoll_wait`.
+    public init(clock: MonotonicClock = .system, maximumEventsPerWait: Int = 256) throws(SystemError) {
+        self.clock = clock
         epoll = try Epoll()
         let wakeupDescriptor = try syscall("eventfd") { eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK)) }
         wakeup = FileDescriptor(owning: wakeupDescriptor)
@@ -120,7 +125,7 @@ public final class EventLoop: @unchecked Sendable {
         guard let deadline = timers.nextDeadline() else {
             return -1
         }
-        let remaining = deadline.subtractingReportingOverflow(MonotonicInstant.now().nanoseconds)
+        let remaining = deadline.subtractingReportingOverflow(clock.now().nanoseconds)
         if remaining.overflow {
             return deadline > 0 ? Int32.max : 0
         }
@@ -132,7 +137,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func fireDueTimers() {
-        let now = MonotonicInstant.now().nanoseconds
+        let now = clock.now().nanoseconds
         while let (timer, action) = timers.popExpired(now: now) {
             switch action {
             case .closure(let body): body()
@@ -217,7 +222,7 @@ public final class EventLoop: @unchecked Sendable {
     public func schedule(
         after delay: Duration, repeating interval: Duration? = nil, _ action: @escaping () -> Void
     ) -> TimerID {
-        schedule(at: .now() + delay, interval: interval, action: .closure(action))
+        schedule(at: clock.now() + delay, interval: interval, action: .closure(action))
     }
 
     /// Calls `handler.timerFired(_:)` on the loop at `deadline`, and then every `interval` if one is given.

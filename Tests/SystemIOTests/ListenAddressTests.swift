@@ -1,4 +1,4 @@
-import EventLoop
+import SystemIO
 import Testing
 
 @Suite struct ListenAddressTests {

@@ -1,6 +1,6 @@
-import EventLoop
 import Glibc
 import Synchronization
+import SystemIO
 import Testing
 
 @Suite struct SignalTests {

@@ -1,5 +1,5 @@
-import EventLoop
 import Glibc
+import SystemIO
 
 /// Runs `loop` until a handler stops it or `timeout` passes. Returns false on timeout, so a test that waits for an
 /// event fails instead of hanging.

@@ -1,23 +1,14 @@
-import Glibc
-
 /// A point in time on `CLOCK_MONOTONIC`, in nanoseconds since an unspecified start (boot).
 ///
-/// This is the clock systemd expects in `MONOTONIC_USEC` (see ``microseconds``). Swift's `ContinuousClock` reads
-/// `CLOCK_BOOTTIME` on Linux instead, which also counts time spent suspended, so it cannot stand in for it.
-public struct MonotonicInstant: InstantProtocol, Sendable, CustomStringConvertible {
+/// ``MonotonicClock`` reads it. This is the clock systemd expects in `MONOTONIC_USEC` (see ``microseconds``).
+/// Swift's `ContinuousClock` reads `CLOCK_BOOTTIME` on Linux instead, which also counts time spent suspended, so it
+/// cannot stand in for it.
+public struct MonotonicInstant: InstantProtocol, Hashable, Sendable, CustomStringConvertible {
     /// Nanoseconds since the clock's start.
     public var nanoseconds: Int64
 
     public init(nanoseconds: Int64) {
         self.nanoseconds = nanoseconds
-    }
-
-    /// The current time. The corresponding C function is `clock_gettime(CLOCK_MONOTONIC)`, served by the vDSO
-    /// without a system call.
-    public static func now() -> MonotonicInstant {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return MonotonicInstant(nanoseconds: Int64(time.tv_sec) &* 1_000_000_000 &+ Int64(time.tv_nsec))
     }
 
     /// Whole microseconds since the clock's start, the value of systemd's `MONOTONIC_USEC=` (sd_notify(3)).
@@ -57,7 +48,7 @@ public struct MonotonicInstant: InstantProtocol, Sendable, CustomStringConvertib
 
 extension Duration {
     /// The duration in whole nanoseconds (sub-nanosecond parts dropped), clamped to the range of `Int64`.
-    var nanosecondsSaturated: Int64 {
+    public var nanosecondsSaturated: Int64 {
         let (seconds, attoseconds) = components
         let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow {
