@@ -3,8 +3,6 @@ import Glibc
 import ProcFS
 import Testing
 
-@testable import HostCollectors
-
 @Suite struct KernelFileTests {
     @Test func aGeneratedFileStaysReadableAcrossReads() throws {
         let file = KernelFile(path: "/proc/self/stat")
