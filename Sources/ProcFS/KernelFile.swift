@@ -37,8 +37,8 @@ public final class KernelFile: Sendable {
         self.path = path
     }
 
-    /// The whole content of the file; fails with the call and errno that failed, or `EFBIG` beyond
-    /// ``ProcFS/maximumFileSize``.
+    /// The whole content of the file; fails with the call and errno that failed, or `EFBIG` when the file is longer
+    /// than ``ProcFS/maximumFileSize``.
     public func read() throws(ProcFSError) -> [UInt8] {
         try state.withLock { (state) throws(ProcFSError) -> [UInt8] in try readAll(&state) }
     }
@@ -89,6 +89,10 @@ public final class KernelFile: Sendable {
     }
 
     /// Reads the whole file into `state.buffer`, opening it first when needed.
+    ///
+    /// procfs and sysfs files report a size of 0, so this does not `stat`: it reads until end of file into a buffer
+    /// that doubles when full, retrying `EINTR`. The buffer grows to one byte more than
+    /// ``ProcFS/maximumFileSize`` at most, so that a file of exactly that size is read and a larger one fails.
     private func readAll(_ state: inout State) throws(ProcFSError) -> [UInt8] {
         if state.descriptor < 0 {
             state.descriptor = try open()
@@ -109,12 +113,12 @@ public final class KernelFile: Sendable {
         var readsInOrder = false
         while true {
             if filled == state.buffer.count {
-                guard state.buffer.count < ProcFS.maximumFileSize else {
+                guard state.buffer.count <= ProcFS.maximumFileSize else {
                     keepsOpen = false
                     throw .readFailed(path: path, call: "read", errno: EFBIG)
                 }
                 let larger = UnsafeMutableRawBufferPointer.allocate(
-                    byteCount: min(state.buffer.count * 2, ProcFS.maximumFileSize), alignment: 1)
+                    byteCount: min(state.buffer.count * 2, ProcFS.maximumFileSize + 1), alignment: 1)
                 larger.copyMemory(from: UnsafeRawBufferPointer(state.buffer))
                 state.buffer.deallocate()
                 state.buffer = larger
