@@ -19,52 +19,14 @@ public struct ProcFS: Sendable {
         joinPath(root, relative)
     }
 
-    /// Reads `relative` once with a ``KernelFile`` and parses it, naming the real path in a parse error.
-    private func load<Value>(
-        _ relative: String, _ parse: ([UInt8]) throws(ProcFSError) -> Value
-    ) throws(ProcFSError) -> Value {
-        try KernelFile(path: path(relative)).parse(parse)
-    }
-
-    /// /proc/meminfo.
+    /// /proc/meminfo, read once (the meminfo collector learns its fields from it at registration).
     public func meminfo() throws(ProcFSError) -> Meminfo {
-        try load("meminfo", Meminfo.parse)
+        try KernelFile(path: path("meminfo")).parse(Meminfo.parse)
     }
 
-    /// /proc/stat.
+    /// /proc/stat, read once (the process collector takes the boot time from it).
     public func stat() throws(ProcFSError) -> KernelStat {
-        try load("stat", KernelStat.parse)
-    }
-
-    /// /proc/loadavg.
-    public func loadAvg() throws(ProcFSError) -> LoadAvg {
-        try load("loadavg", LoadAvg.parse)
-    }
-
-    /// /proc/diskstats.
-    public func diskStats() throws(ProcFSError) -> [DiskStats] {
-        try load("diskstats", DiskStats.parse)
-    }
-
-    /// /proc/net/dev.
-    public func netDev() throws(ProcFSError) -> [NetDevStats] {
-        try load("net/dev", NetDevStats.parse)
-    }
-
-    /// /proc/`pid`/mountinfo; node_exporter reads pid `1` and falls back to `self` when /proc is mounted with
-    /// `hidepid`.
-    public func mountInfo(pid: String = "self") throws(ProcFSError) -> [MountInfo] {
-        try load("\(pid)/mountinfo", MountInfo.parse)
-    }
-
-    /// /proc/`pid`/stat.
-    public func processStat(pid: String = "self") throws(ProcFSError) -> ProcessStat {
-        try load("\(pid)/stat", ProcessStat.parse)
-    }
-
-    /// /proc/`pid`/limits.
-    public func processLimits(pid: String = "self") throws(ProcFSError) -> ProcessLimits {
-        try load("\(pid)/limits", ProcessLimits.parse)
+        try KernelFile(path: path("stat")).parse(KernelStat.parse)
     }
 }
 

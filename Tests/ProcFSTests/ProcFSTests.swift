@@ -35,17 +35,20 @@ import Testing
                 == .malformed(file: directory.path + "/stat", line: 1, reason: "empty file"))
     }
 
-    /// Every reader against this machine's own /proc: the parsers must accept what the running kernel writes.
+    /// Every parser on the file it reads from this machine's own /proc: it must accept what the running kernel writes.
     @Test func parsesTheLiveProcFilesystem() throws {
         let procFS = ProcFS()
+        func read<Value>(_ relative: String, _ parse: ([UInt8]) throws(ProcFSError) -> Value) throws -> Value {
+            try KernelFile(path: procFS.path(relative)).parse(parse)
+        }
         #expect(try procFS.meminfo()["MemTotal"] ?? 0 > 0)
         #expect(try procFS.stat().total.idle > 0)
-        #expect(try procFS.loadAvg().totalTasks > 0)
-        _ = try procFS.diskStats()
-        #expect(try procFS.netDev().contains { $0.device == "lo" })
-        #expect(try procFS.mountInfo().contains { $0.mountPoint == "/" })
-        #expect(try procFS.processStat().pid == getpid())
-        #expect(try procFS.processLimits().maxOpenFiles != nil)
+        #expect(try read("loadavg", LoadAvg.parse).totalTasks > 0)
+        _ = try read("diskstats", DiskStats.parse)
+        #expect(try read("net/dev", NetDevStats.parse).contains { $0.device == "lo" })
+        #expect(try read("self/mountinfo", MountInfo.parse).contains { $0.mountPoint == "/" })
+        #expect(try read("self/stat", ProcessStat.parse).pid == getpid())
+        #expect(try read("self/limits", ProcessLimits.parse).maxOpenFiles != nil)
         #expect(try DirectoryEntryCounter(path: procFS.path("self/fd")).count() >= 3)
     }
 
