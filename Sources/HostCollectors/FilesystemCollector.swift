@@ -95,7 +95,8 @@ final class FilesystemCollector: Sendable {
     }
 
     /// The plan for the mounts of /proc/1/mountinfo, or of /proc/self/mountinfo when /proc hides pid 1; nil when
-    /// the kernel reports the mounts unchanged since `plan` was made (see ``KernelFile/parseMountTableIfChanged(_:)``).
+    /// the kernel reports the mounts unchanged since `plan` was made
+    /// (see ``ProcFS/KernelFile/parseMountTableIfChanged(_:)``).
     private func updatedPlan(from plan: Plan) throws(ProcFSError) -> Plan? {
         let update = { (bytes: [UInt8]) throws(ProcFSError) -> Plan in
             bytes == plan.mountInfo ? plan : self.makePlan(try MountInfo.parse(bytes), mountInfo: bytes)

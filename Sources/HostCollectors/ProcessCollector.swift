@@ -93,7 +93,7 @@ public final class ProcessCollector: Sendable {
     private func readLimits() throws(ProcFSError) -> ProcessLimits {
         let bytes = try limitsFile.read()
         if let cached = limitsCache.withLock({ $0 }), cached.bytes == bytes { return cached.limits }
-        let limits = try parsed(bytes, from: limitsFile.path, by: ProcessLimits.parse)
+        let limits = try limitsFile.parse(bytes, by: ProcessLimits.parse)
         limitsCache.withLock { $0 = (bytes, limits) }
         return limits
     }

@@ -22,6 +22,7 @@ public enum ProcFSError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// The same error with a malformed file renamed to the path it was actually read from, so that a parse error
     /// names `fixtures/proc/1/mountinfo` rather than the generic `/proc/[pid]/mountinfo`.
+    @usableFromInline
     func relocated(to path: String) -> ProcFSError {
         switch self {
         case .readFailed:

@@ -15,20 +15,11 @@ public struct SysFS: Sendable {
         joinPath(root, relative)
     }
 
-    /// The whole content of the file at `relative` under `root`. See ``ProcFS/readFile(atPath:)``.
-    public func readFile(_ relative: String) throws(ProcFSError) -> [UInt8] {
-        try ProcFS.readFile(atPath: path(relative))
-    }
-
     /// Whether `/sys/block/<device>/queue/rotational` says the device spins. `device` is the name from
     /// /proc/diskstats; a `/` in it (`cciss/c0d0`) is `!` in sysfs.
     public func isRotational(blockDevice device: String) throws(ProcFSError) -> Bool {
-        let relative = "block/\(device.replacing("/", with: "!"))/queue/rotational"
-        do {
-            return try Self.parseRotational(readFile(relative))
-        } catch {
-            throw error.relocated(to: path(relative))
-        }
+        try KernelFile(path: path("block/\(device.replacing("/", with: "!"))/queue/rotational"))
+            .parse(Self.parseRotational)
     }
 
     /// Parses a `queue/rotational` file: `0` or `1` and a newline. Anything else is malformed.

@@ -16,13 +16,7 @@ public struct UdevDatabase: Sendable {
 
     /// The properties udev recorded for the block device `major`:`minor`.
     public func blockDevice(major: UInt32, minor: UInt32) throws(ProcFSError) -> UdevData {
-        let path = path(major: major, minor: minor)
-        let bytes = try ProcFS.readFile(atPath: path)
-        do {
-            return try UdevData.parse(bytes)
-        } catch {
-            throw error.relocated(to: path)
-        }
+        try KernelFile(path: path(major: major, minor: minor)).parse(UdevData.parse)
     }
 }
 

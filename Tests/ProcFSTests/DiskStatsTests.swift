@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func readsTheFixture() throws {
-        let disks = try Fixtures.proc.diskStats()
+        let disks = try KernelFile(path: Fixtures.proc.path("diskstats")).parse(DiskStats.parse)
         #expect(disks.map(\.device) == ["loop0", "vda", "vda1", "vda2", "dm-0", "nvme0n1", "nvme0n1p1", "sda"])
         let byName = Dictionary(uniqueKeysWithValues: disks.map { ($0.device, $0) })
         #expect(byName["vda"]?.flushes?.completed == 1623)
@@ -114,7 +114,7 @@ import Testing
     }
 
     @Test(.enabled(if: PeerFixtures.isAvailable)) func readsNodeExporterFixture() throws {
-        let disks = try PeerFixtures.proc.diskStats()
+        let disks = try KernelFile(path: PeerFixtures.proc.path("diskstats")).parse(DiskStats.parse)
         let byName = Dictionary(uniqueKeysWithValues: disks.map { ($0.device, $0) })
         #expect(byName["sda"].map { $0.sectorsRead * 512 } == 513_713_216_512)
         #expect(disks.filter { $0.discards != nil }.map(\.device) == ["sdb", "sdb1", "sdb2", "sdc", "sdc1"])

@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func readsTheFixture() throws {
-        let load = try Fixtures.proc.loadAvg()
+        let load = try KernelFile(path: Fixtures.proc.path("loadavg")).parse(LoadAvg.parse)
         #expect(load == (try LoadAvg.parse(bytes("0.52 0.38 0.27 2/183 4321"))))
         #expect(load.load1 == 0.52)
         #expect(load.lastPID == 4321)

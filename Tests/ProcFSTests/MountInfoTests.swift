@@ -96,7 +96,7 @@ import Testing
 
     @Test(arguments: ["1", "self"])
     func readsTheFixture(pid: String) throws {
-        let mounts = try Fixtures.proc.mountInfo(pid: pid)
+        let mounts = try KernelFile(path: Fixtures.proc.path("\(pid)/mountinfo")).parse(MountInfo.parse)
         #expect(
             mounts.map(\.mountPoint) == [
                 "/", "/proc", "/sys", "/dev", "/dev/shm", "/run", "/run/credentials/systemd-journald.service", "/boot",
@@ -109,7 +109,8 @@ import Testing
     }
 
     @Test func namesTheFileReadInErrors() throws {
-        let error = thrownError { () throws(ProcFSError) in try Fixtures.proc.mountInfo(pid: "missing") }
+        let file = KernelFile(path: Fixtures.proc.path("missing/mountinfo"))
+        let error = thrownError { () throws(ProcFSError) in try file.parse(MountInfo.parse) }
         guard case .readFailed(let path, let call, let errno) = error else {
             Issue.record("expected a read failure, got \(String(describing: error))")
             return

@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func readsTheFixture() throws {
-        let interfaces = try Fixtures.proc.netDev()
+        let interfaces = try KernelFile(path: Fixtures.proc.path("net/dev")).parse(NetDevStats.parse)
         #expect(interfaces.map(\.device) == ["lo", "eth0", "docker0", "veth1a2b3c4"])
         #expect(interfaces[1].receiveBytes == 60_290_958)
         #expect(interfaces[1].receiveMulticast == 312)

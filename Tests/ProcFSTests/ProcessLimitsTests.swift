@@ -72,7 +72,7 @@ import Testing
     }
 
     @Test func readsTheFixture() throws {
-        let limits = try Fixtures.proc.processLimits()
+        let limits = try KernelFile(path: Fixtures.proc.path("self/limits")).parse(ProcessLimits.parse)
         #expect(limits.limits.count == 16)
         #expect(limits.maxOpenFiles == .limited(1024))
         #expect(limits.limit(named: "Max open files")?.hard == .limited(524_288))

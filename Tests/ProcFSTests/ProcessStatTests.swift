@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func readsTheFixture() throws {
-        let stat = try Fixtures.proc.processStat()
+        let stat = try KernelFile(path: Fixtures.proc.path("self/stat")).parse(ProcessStat.parse)
         #expect(stat.pid == 4242)
         #expect(stat.command == "tally")
         #expect(stat.userTicks + stat.systemTicks == 225)

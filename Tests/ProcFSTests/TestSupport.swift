@@ -54,3 +54,39 @@ func malformedLine<Value>(_ body: () throws(ProcFSError) -> Value) -> Int? {
     guard case .malformed(_, let line, _) = thrownError(body) else { return nil }
     return line
 }
+
+/// A fresh directory under /tmp, removed with its files when the value goes away.
+final class TemporaryDirectory {
+    let path: String
+    private var files: [String] = []
+
+    init() throws {
+        var template = Array("/tmp/procfs-tests-XXXXXX".utf8CString)
+        guard let created = mkdtemp(&template) else {
+            throw ProcFSError.readFailed(path: "/tmp", call: "mkdtemp", errno: errno)
+        }
+        path = String(cString: created)
+    }
+
+    /// Creates `name` with `content`.
+    func write(_ name: String, _ content: [UInt8]) throws {
+        let filePath = path + "/" + name
+        let descriptor = open(filePath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ProcFSError.readFailed(path: filePath, call: "open", errno: errno) }
+        defer { close(descriptor) }
+        files.append(filePath)
+        var written = 0
+        while written < content.count {
+            let result = content.withUnsafeBytes {
+                Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written)
+            }
+            guard result > 0 else { throw ProcFSError.readFailed(path: filePath, call: "write", errno: errno) }
+            written += result
+        }
+    }
+
+    deinit {
+        for file in files { unlink(file) }
+        rmdir(path)
+    }
+}

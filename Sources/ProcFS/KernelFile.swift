@@ -1,19 +1,20 @@
 import Glibc
-import ProcFS
 import Synchronization
 
-/// A file a collector reads at every collection, kept open between collections when the kernel generates it.
+/// A kernel file (under /proc or /sys) read whole, the one way this package reads one.
 ///
 /// Opening a /proc file costs about as much as reading it (path lookup, a new `struct file`), and such files never
 /// get replaced: the kernel generates their content anew whenever they are read from offset 0. So a file on a
 /// pseudo-filesystem (procfs, sysfs: `statvfs` reports no blocks) stays open and each read is `pread(2)` from offset
 /// 0 until end of file, which saves an `open` and a `close` per file per collection. A file on a real filesystem
-/// (the fixture trees of the tests, rewritten between reads) is opened and closed every time, like
-/// ``ProcFS/ProcFS/readFile(atPath:)``, and so is one that cannot be read at an offset (a FIFO). After a failed
-/// read the file is opened again next time.
-final class KernelFile: Sendable {
+/// (the fixture trees of the tests, rewritten between reads) is opened and closed every time, and so is one that
+/// cannot be read at an offset (a FIFO). After a failed read the file is opened again next time.
+///
+/// A collector keeps one instance per file it reads at every collection; a one-off read is
+/// `KernelFile(path: path).parse(Type.parse)`, which closes the file when the instance goes away.
+public final class KernelFile: Sendable {
     /// The path, as named in errors.
-    let path: String
+    public let path: String
     private let state = Mutex(State())
 
     private struct State: ~Copyable {
@@ -31,14 +32,35 @@ final class KernelFile: Sendable {
         }
     }
 
-    init(path: String) {
+    /// A file at `path`, typically `ProcFS.path(_:)` or `SysFS.path(_:)`. Nothing is opened until the first read.
+    public init(path: String) {
         self.path = path
     }
 
-    /// The whole content of the file; fails with the call and errno that failed, or `EFBIG` beyond
-    /// ``ProcFS/ProcFS/maximumFileSize``.
-    func read() throws(ProcFSError) -> [UInt8] {
+    /// The whole content of the file; fails with the call and errno that failed, or `EFBIG` when the file is longer
+    /// than ``ProcFS/maximumFileSize``.
+    public func read() throws(ProcFSError) -> [UInt8] {
         try state.withLock { (state) throws(ProcFSError) -> [UInt8] in try readAll(&state) }
+    }
+
+    /// The content of the file parsed by `parse`, naming this file's path in a parse error.
+    @inlinable
+    public func parse<Value>(_ parse: ([UInt8]) throws(ProcFSError) -> Value) throws(ProcFSError) -> Value {
+        let bytes = try read()
+        return try self.parse(bytes, by: parse)
+    }
+
+    /// `bytes`, read from this file, parsed by `parse`, naming this file's path in a parse error: for a caller that
+    /// looks at the bytes before parsing them (to skip parsing an unchanged file, say).
+    @inlinable
+    public func parse<Value>(
+        _ bytes: [UInt8], by parse: ([UInt8]) throws(ProcFSError) -> Value
+    ) throws(ProcFSError) -> Value {
+        do {
+            return try parse(bytes)
+        } catch {
+            throw error.relocated(to: path)
+        }
     }
 
     /// For a mount table (/proc/<pid>/mountinfo): its content parsed by `parse`, or nil when the kernel reports
@@ -48,7 +70,7 @@ final class KernelFile: Sendable {
     /// polling clears the flag; so a table kept open is polled and read again only when flagged. Generating the
     /// table costs a path lookup per mount, a tenth of a scrape with six collectors. A file that is not kept open
     /// (a fixture tree on a real filesystem) is read every time, and so is a table after a failed read or parse.
-    func parseMountTableIfChanged<Value: Sendable>(
+    public func parseMountTableIfChanged<Value: Sendable>(
         _ parse: ([UInt8]) throws(ProcFSError) -> Value
     ) throws(ProcFSError) -> Value? {
         try state.withLock { (state) throws(ProcFSError) -> Value? in
@@ -58,7 +80,7 @@ final class KernelFile: Sendable {
             }
             let bytes = try readAll(&state)
             do throws(ProcFSError) {
-                return try parsed(bytes, from: path, by: parse)
+                return try self.parse(bytes, by: parse)
             } catch {
                 state.hasBeenRead = false
                 throw error
@@ -67,6 +89,10 @@ final class KernelFile: Sendable {
     }
 
     /// Reads the whole file into `state.buffer`, opening it first when needed.
+    ///
+    /// procfs and sysfs files report a size of 0, so this does not `stat`: it reads until end of file into a buffer
+    /// that doubles when full, retrying `EINTR`. The buffer grows to one byte more than
+    /// ``ProcFS/maximumFileSize`` at most, so that a file of exactly that size is read and a larger one fails.
     private func readAll(_ state: inout State) throws(ProcFSError) -> [UInt8] {
         if state.descriptor < 0 {
             state.descriptor = try open()
@@ -87,12 +113,12 @@ final class KernelFile: Sendable {
         var readsInOrder = false
         while true {
             if filled == state.buffer.count {
-                guard state.buffer.count < ProcFS.maximumFileSize else {
+                guard state.buffer.count <= ProcFS.maximumFileSize else {
                     keepsOpen = false
                     throw .readFailed(path: path, call: "read", errno: EFBIG)
                 }
                 let larger = UnsafeMutableRawBufferPointer.allocate(
-                    byteCount: min(state.buffer.count * 2, ProcFS.maximumFileSize), alignment: 1)
+                    byteCount: min(state.buffer.count * 2, ProcFS.maximumFileSize + 1), alignment: 1)
                 larger.copyMemory(from: UnsafeRawBufferPointer(state.buffer))
                 state.buffer.deallocate()
                 state.buffer = larger
@@ -119,12 +145,6 @@ final class KernelFile: Sendable {
         return [UInt8](UnsafeRawBufferPointer(rebasing: state.buffer[..<filled]))
     }
 
-    /// The content of the file parsed by `parse`, naming this file's path in a parse error.
-    func parse<Value>(_ parse: ([UInt8]) throws(ProcFSError) -> Value) throws(ProcFSError) -> Value {
-        let bytes = try read()
-        return try parsed(bytes, from: path, by: parse)
-    }
-
     private func open() throws(ProcFSError) -> Int32 {
         var descriptor: Int32
         repeat {
@@ -139,71 +159,5 @@ final class KernelFile: Sendable {
         var filesystem = statvfs()
         guard fstatvfs(descriptor, &filesystem) == 0 else { return false }
         return filesystem.f_blocks == 0
-    }
-}
-
-/// `parse(bytes)`, with a parse error naming `path`, the file the bytes were read from.
-func parsed<Value>(
-    _ bytes: [UInt8], from path: String, by parse: ([UInt8]) throws(ProcFSError) -> Value
-) throws(ProcFSError) -> Value {
-    do {
-        return try parse(bytes)
-    } catch .malformed(_, let line, let reason) {
-        throw .malformed(file: path, line: line, reason: reason)
-    }
-}
-
-/// A directory whose entries a collector counts at every collection (/proc/self/fd), kept open and rewound each
-/// time: `rewinddir` makes the stream show the directory as it is now, and reusing the stream saves opening the
-/// directory and allocating its buffer per collection.
-final class DirectoryEntryCounter: Sendable {
-    /// The path, as named in errors.
-    let path: String
-    private let state = Mutex(State())
-
-    private struct State: ~Copyable {
-        var directory: OpaquePointer?
-
-        deinit {
-            if let directory { closedir(directory) }
-        }
-    }
-
-    init(path: String) {
-        self.path = path
-    }
-
-    /// The number of entries other than `.` and `..`. For /proc/self/fd that includes the descriptor of the open
-    /// stream itself.
-    func count() throws(ProcFSError) -> Int {
-        try state.withLock { (state) throws(ProcFSError) -> Int in
-            let directory: OpaquePointer
-            if let open = state.directory {
-                rewinddir(open)
-                directory = open
-            } else {
-                guard let opened = opendir(path) else { throw .readFailed(path: path, call: "opendir", errno: errno) }
-                state.directory = opened
-                directory = opened
-            }
-            var entries = 0
-            while true {
-                errno = 0
-                guard let entry = readdir(directory) else {
-                    guard errno == 0 else {
-                        let error = errno
-                        closedir(directory)
-                        state.directory = nil
-                        throw .readFailed(path: path, call: "readdir", errno: error)
-                    }
-                    return entries
-                }
-                let isDotOrDotDot = withUnsafeBytes(of: entry.pointee.d_name) { name in
-                    name[0] == UInt8(ascii: ".")
-                        && (name[1] == 0 || (name[1] == UInt8(ascii: ".") && name[2] == 0))
-                }
-                if !isDotOrDotDot { entries += 1 }
-            }
-        }
     }
 }
