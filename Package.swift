@@ -13,18 +13,12 @@ let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
 
 let package = Package(
     name: "tally",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tally", targets: ["tally"]),
-        // Libraries for the benchmark package in Benchmarks/, which depends on this one by path.
+        // The encoder benchmarks in Benchmarks/ are a package of their own (so that this one does not depend on
+        // package-benchmark), and a package can use another's targets only through its products.
         .library(name: "MetricsCore", targets: ["MetricsCore"]),
         .library(name: "Exposition", targets: ["Exposition"]),
-        .library(name: "ProcFS", targets: ["ProcFS"]),
-        .library(name: "HostCollectors", targets: ["HostCollectors"]),
-        .library(name: "PushProtocol", targets: ["PushProtocol"]),
-        .library(name: "PushStore", targets: ["PushStore"]),
-        .library(name: "HTTP1", targets: ["HTTP1"]),
-        .library(name: "TallyServer", targets: ["TallyServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,7 +26,9 @@ let package = Package(
     ],
     targets: [
         // System-library shims.
-        .target(name: "CLinux", cSettings: [.define("TALLY_REVISION", to: "\"\(revision)\"")]),
+        .target(name: "CLinux"),
+        // The git revision, compiled in as a C string because a Swift define cannot carry a value.
+        .target(name: "CBuildInfo", cSettings: [.define("TALLY_REVISION", to: "\"\(revision)\"")]),
         // libsystemd is loaded with dlopen when a systemd call needs it (see include/CSystemd.h).
         .target(name: "CSystemd"),
         // zlib and libyaml, from Debian's -dev packages.
@@ -59,7 +55,7 @@ let package = Package(
             name: "TallyServer",
             dependencies: [
                 "MetricsCore", "Exposition", "HostCollectors", "ProcFS", "PushProtocol", "PushStore", "HTTP1",
-                "SystemIO", "Systemd", "CLinux", "CYAML",
+                "SystemIO", "Systemd", "CBuildInfo", "CYAML",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -6,7 +6,6 @@ import PackageDescription
 // `swift package --disable-sandbox --scratch-path .build-bench benchmark`.
 let package = Package(
     name: "tally-benchmarks",
-    platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "tally", path: ".."),
         // package-benchmark, renamed ordo-one/benchmark; only the malloc-interposer trait (its default Linux runtime

@@ -271,34 +271,13 @@ extension ProcFSError {
         let excerpt = UnsafeRawBufferPointer(rebasing: line.prefix(120)).string
         let ellipsis = line.count > 120 ? "…" : ""
         return .malformed(
-            file: file, line: lineNumber, reason: "expected \(expected), got \(quoted(excerpt))\(ellipsis)")
+            file: file, line: lineNumber, reason: "expected \(expected), got \(excerpt.debugDescription)\(ellipsis)")
     }
 
     /// The error for a file that must not be empty.
     static func emptyFile(_ file: String) -> ProcFSError {
         .malformed(file: file, line: 1, reason: "empty file")
     }
-}
-
-/// `text` in double quotes with quotes, backslashes and control characters escaped, so the error stays one line.
-private func quoted(_ text: String) -> String {
-    var result = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": result += "\\\""
-        case "\\": result += "\\\\"
-        case "\t": result += "\\t"
-        case "\r": result += "\\r"
-        case "\n": result += "\\n"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                result += "\\u{\(String(scalar.value, radix: 16))}"
-            } else {
-                result.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return result + "\""
 }
 
 extension Array where Element == UInt8 {

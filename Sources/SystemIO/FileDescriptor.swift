@@ -117,3 +117,25 @@ extension FileDescriptor {
         }
     }
 }
+
+/// Writes every byte of `bytes` to the blocking descriptor `descriptor` (a file, a pipe, standard error): a short
+/// write continues where the kernel stopped and `EINTR` is retried. Throws the first other failure. The
+/// corresponding C function is `write`.
+public func writeAll(_ bytes: UnsafeRawBufferPointer, to descriptor: Int32) throws(SystemError) {
+    guard var next = bytes.baseAddress else { return }
+    var remaining = bytes.count
+    while remaining > 0 {
+        let written = try syscall("write") { Glibc.write(descriptor, next, remaining) }
+        guard written > 0 else { throw SystemError(call: "write", errno: EIO) }
+        next += written
+        remaining -= written
+    }
+}
+
+/// ``writeAll(_:to:)`` for an array of bytes.
+public func writeAll(_ bytes: [UInt8], to descriptor: Int32) throws(SystemError) {
+    let result = bytes.withUnsafeBytes { buffer in
+        Result { () throws(SystemError) in try writeAll(buffer, to: descriptor) }
+    }
+    try result.get()
+}

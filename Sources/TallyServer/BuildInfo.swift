@@ -1,4 +1,4 @@
-import CLinux
+import CBuildInfo
 
 /// What this binary is, for `tally_build_info`, `--version` and the landing page.
 public enum BuildInfo {

@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import SystemIO
 import Systemd
 
 /// How log lines are written: `--log.format`.
@@ -41,16 +42,8 @@ public struct TallyLogHandler: LogHandler {
         var line = prefixesPriority ? Self.priority(of: event.level).journalPrefix : ""
         line += format == .json ? Self.json(fields) : Self.logfmt(fields)
         line += "\n"
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return }
-                offset += written
-            }
-        }
+        // A log line that cannot be written has nowhere else to go.
+        try? writeAll(Array(line.utf8), to: STDERR_FILENO)
     }
 
     /// logfmt: `key=value`, quoting values with spaces, quotes, `=` or control characters.

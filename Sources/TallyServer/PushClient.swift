@@ -30,9 +30,9 @@ public struct PushClient {
         /// Why the exchange did not complete, if it did not.
         public var failure: String?
 
-        /// Prints refusals and failures and returns the exit status: 0 all confirmed, 1 some refused, 2 no
-        /// confirmation.
-        public func report(to descriptor: Int32) -> Int32 {
+        /// Prints refusals and failures to standard error and returns the exit status: 0 all confirmed, 1 some
+        /// refused, 2 no confirmation.
+        public func reportToStandardError() -> Int32 {
             var text = ""
             for rejection in rejections {
                 let shown = rejection.line.map { " \"\($0)\"" } ?? ""
@@ -42,8 +42,7 @@ public struct PushClient {
             if unlistedRejections > 0 { text += "tally push: \(unlistedRejections) more lines refused\n" }
             for note in notes { text += "tally push: \(note)\n" }
             if let failure { text += "tally push: \(failure)\n" }
-            var bytes = Array(text.utf8)
-            _ = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress, $0.count) }
+            try? writeAll(Array(text.utf8), to: STDERR_FILENO)
             if failure != nil { return 2 }
             return rejected > 0 || !notes.filter({ $0.hasPrefix("error") }).isEmpty ? 1 : 0
         }
@@ -63,9 +62,9 @@ public struct PushClient {
         }
     }
 
-    /// Pushes the lines read from `descriptor` (standard input) as they arrive.
-    public func push(standardInput descriptor: Int32) -> Outcome {
-        exchange(initial: [], input: descriptor) { _ in nil }
+    /// Pushes the lines read from standard input as they arrive.
+    public func pushStandardInput() -> Outcome {
+        exchange(initial: [], input: STDIN_FILENO) { _ in nil }
     }
 
     private func exchange(initial: [UInt8], input: Int32?, lineText: (Int) -> String?) -> Outcome {

@@ -1,4 +1,3 @@
-import CLinux
 import Glibc
 import HTTP1
 import HostCollectors
@@ -12,10 +11,11 @@ import Systemd
 ///
 /// Start-up happens in ``init(options:logger:)``: the configuration is loaded, the collectors registered, the push
 /// state restored and every listener bound. ``run()`` then makes a first collection, tells systemd `READY=1`, and
-/// serves until SIGTERM or SIGINT. SIGHUP reloads the configuration file. Call
-/// `prepareProcessSignals()` before creating a server, while the process has one thread.
+/// serves until SIGTERM or SIGINT. SIGHUP reloads the configuration file. ``serve(_:)`` does all of it, after
+/// preparing the process.
 public final class Server {
     private let options: ServerOptions
+    private let enabledCollectors: [String]
     private let logger: Logger
     private let loop: EventLoop
     private let registry: MetricRegistry
@@ -34,18 +34,44 @@ public final class Server {
 
     private static let scrapeWorkerCount = 2
 
+    /// Runs `tally serve` with `options` until SIGTERM or SIGINT and returns the exit status: prepares the process
+    /// (signals, allocator), sets up logging, starts the server and serves. A failure to start is logged.
+    public static func serve(_ options: ServerOptions) throws(ServerOptionsError) -> Int32 {
+        guard let format = LogFormat(rawValue: options.logFormat) else {
+            throw ServerOptionsError(flag: "--log.format", value: options.logFormat, expected: "logfmt or json")
+        }
+        guard let level = logLevels[options.logLevel] else {
+            throw ServerOptionsError(
+                flag: "--log.level", value: options.logLevel, expected: "debug, info, warn or error")
+        }
+        LoggingSystem.bootstrap { _ in TallyLogHandler(format: format, level: level) }
+        let logger = Logger(label: "tally")
+        do {
+            // Before any thread exists: SIGTERM, SIGINT and SIGHUP go to the event loop's signalfd.
+            try prepareProcessSignals()
+            configureAllocator()
+            return try Server(options: options, logger: logger).run()
+        } catch {
+            logger.critical("tally cannot start", metadata: ["error": "\(error)"])
+            return 1
+        }
+    }
+
+    private static let logLevels: [String: Logger.Level] = [
+        "debug": .debug, "info": .info, "warn": .warning, "warning": .warning, "error": .error,
+    ]
+
     /// Fixes glibc's mmap threshold at 128 KiB. Left dynamic, glibc raises it after the first large buffer is freed,
     /// and every later multi-megabyte scrape body (100,000 pushed series make about 6 MB) is then carved from the
     /// heap and stays resident after use; at a fixed threshold such buffers are mapped and returned when freed.
     /// Also keeps every thread in one malloc arena: tally's few threads allocate little (the hot paths reuse their
     /// buffers), and an arena per thread would hold a few hundred KiB of partly used pages each.
-    /// Call it early, before other threads allocate.
-    public static func configureAllocator() {
-        _ = tally_set_mmap_threshold(128 * 1024)
-        _ = tally_set_malloc_arena_limit(1)
+    private static func configureAllocator() {
+        setMallocMmapThreshold(128 * 1024)
+        setMallocArenaLimit(1)
     }
 
-    public init(options: ServerOptions, logger: Logger) throws {
+    init(options: ServerOptions, logger: Logger) throws {
         self.options = options
         self.logger = logger
         let configuration =
@@ -64,10 +90,10 @@ public final class Server {
         reloadSuccess = try registry.makeGauge(
             name: "tally_config_last_reload_successful", help: "Whether the last configuration load succeeded.")
         reloadSuccess.record(1)
-        try options.collectors.validate()
-        try HostCollectorTable.register(
-            enabled: options.enabledCollectors, options: options.collectors, registry: registry)
-        try ProcessCollector.register(options: options.collectors, registry: registry)
+        let collectors = options.hostCollectorOptions()
+        enabledCollectors = try options.enabledCollectors()
+        try HostCollectorTable.register(enabled: enabledCollectors, options: collectors, registry: registry)
+        try ProcessCollector.register(options: collectors, registry: registry)
 
         loop = try EventLoop()
         let pushEnabled = !options.pushSocket.isEmpty || !options.pushDatagramSocket.isEmpty
@@ -181,7 +207,7 @@ public final class Server {
     // MARK: Running
 
     /// Serves until SIGTERM or SIGINT; returns the process exit status.
-    public func run() throws -> Int32 {
+    func run() throws -> Int32 {
         signals = try SignalFD(.server, loop: loop) { [unowned self] signal in
             if signal == SIGHUP { reload() } else { shutDown(signal: signal) }
         }
@@ -196,7 +222,7 @@ public final class Server {
             "tally is serving",
             metadata: [
                 "version": "\(BuildInfo.version)", "listening": "\(listening.joined(separator: ", "))",
-                "collectors": "\(options.enabledCollectors.joined(separator: ","))",
+                "collectors": "\(enabledCollectors.joined(separator: ","))",
             ])
         notify { try $0.ready() }
         updateStatus()

@@ -1,5 +1,7 @@
 import Glibc
 import HostCollectors
+import ProcFS
+import SystemIO
 
 /// Everything `tally serve` is told on its command line.
 public struct ServerOptions: Sendable {
@@ -17,12 +19,42 @@ public struct ServerOptions: Sendable {
     public var headerTimeout: Duration = .seconds(10)
     /// `--web.idle-timeout`: how long an idle keep-alive connection is kept.
     public var idleTimeout: Duration = .seconds(60)
-    /// The host collectors' paths and options.
-    public var collectors: HostCollectorOptions
-    /// The host collectors to run, resolved from `--collector.<name>` flags.
-    public var enabledCollectors: [String]
+    /// `--path.procfs`.
+    public var procfsPath = "/proc"
+    /// `--path.sysfs`.
+    public var sysfsPath = "/sys"
+    /// `--path.rootfs`: the host's root filesystem, under which mount points are statted.
+    public var rootfsPath = "/"
+    /// `--path.udev.data`: the udev database, for `node_disk_info`.
+    public var udevDataPath = "/run/udev/data"
+    /// `--collector.disable-defaults`: run only the collectors turned on explicitly.
+    public var disablesDefaultCollectors = false
+    /// `--collector.<name>` (`+name`) and `--no-collector.<name>` (`-name`), in command-line order.
+    public var collectorToggles: [String] = []
+    /// `--[no-]collector.cpu.guest`.
+    public var cpuGuest = true
+    /// `--collector.diskstats.device-exclude`; nil applies node_exporter's default.
+    public var diskStatsDeviceExclude: String?
+    /// `--collector.diskstats.device-include`.
+    public var diskStatsDeviceInclude: String?
+    /// `--collector.filesystem.mount-points-exclude`; nil applies node_exporter's default.
+    public var mountPointsExclude: String?
+    /// `--collector.filesystem.mount-points-include`.
+    public var mountPointsInclude: String?
+    /// `--collector.filesystem.fs-types-exclude`; nil applies node_exporter's default.
+    public var fsTypesExclude: String?
+    /// `--collector.filesystem.fs-types-include`.
+    public var fsTypesInclude: String?
+    /// `--collector.filesystem.mount-timeout`.
+    public var mountTimeout: Duration = .seconds(5)
+    /// `--collector.filesystem.stat-workers`.
+    public var statWorkers = 4
+    /// `--collector.netdev.device-exclude`.
+    public var netDeviceExclude: String?
+    /// `--collector.netdev.device-include`.
+    public var netDeviceInclude: String?
     /// `--push.socket`: the stream push socket; empty turns it off.
-    public var pushSocket: String = PushSocketPaths.defaultStream
+    public var pushSocket: String = PushSocketPaths.serverStreamSocket
     /// `--push.datagram-socket`: the datagram push socket; empty turns it off.
     public var pushDatagramSocket: String = PushSocketPaths.defaultDatagram
     /// `--push.socket-mode`.
@@ -39,10 +71,49 @@ public struct ServerOptions: Sendable {
     public var pushStateInterval: Duration = .seconds(60)
     /// `--config.file`.
     public var configFile: String?
+    /// `--log.level`: `debug`, `info`, `warn` or `error`.
+    public var logLevel = "info"
+    /// `--log.format`: `logfmt` or `json`.
+    public var logFormat = "logfmt"
 
-    public init(collectors: HostCollectorOptions, enabledCollectors: [String]) {
-        self.collectors = collectors
-        self.enabledCollectors = enabledCollectors
+    public init() {}
+
+    /// The host collectors' options from the paths and `--collector.*` flags.
+    func hostCollectorOptions() -> HostCollectorOptions {
+        var collectors = HostCollectorOptions(
+            procFS: ProcFS(root: procfsPath), sysFS: SysFS(root: sysfsPath), rootFS: rootfsPath,
+            udevDatabase: UdevDatabase(root: udevDataPath))
+        collectors.cpuGuest = cpuGuest
+        collectors.diskStatsDeviceExclude = diskStatsDeviceExclude
+        collectors.diskStatsDeviceInclude = diskStatsDeviceInclude
+        collectors.filesystemMountPointsExclude = mountPointsExclude
+        collectors.filesystemMountPointsInclude = mountPointsInclude
+        collectors.filesystemFSTypesExclude = fsTypesExclude
+        collectors.filesystemFSTypesInclude = fsTypesInclude
+        collectors.filesystemMountTimeout = mountTimeout
+        collectors.filesystemStatWorkers = statWorkers
+        collectors.netDevDeviceExclude = netDeviceExclude
+        collectors.netDevDeviceInclude = netDeviceInclude
+        return collectors
+    }
+
+    /// The collectors to run, from the defaults and ``collectorToggles``; an unknown name is an error.
+    func enabledCollectors() throws(HostCollectorError) -> [String] {
+        let toggles = collectorToggles.map { toggle in
+            CollectorToggle(name: String(toggle.dropFirst()), isEnabled: toggle.first != "-")
+        }
+        return try HostCollectorTable.enabledCollectors(disableDefaults: disablesDefaultCollectors, toggles: toggles)
+    }
+}
+
+/// A host collector `tally serve` can run, for its `--[no-]collector.<name>` flags and help.
+public struct HostCollectorInfo: Sendable {
+    public let name: String
+    public let isEnabledByDefault: Bool
+
+    /// Every collector, in the order they run.
+    public static var all: [HostCollectorInfo] {
+        HostCollectorTable.entries.map { HostCollectorInfo(name: $0.name, isEnabledByDefault: $0.isEnabledByDefault) }
     }
 }
 
@@ -57,9 +128,7 @@ public enum PushSocketPaths {
 
     /// The directory used when `/run/tally` cannot be created.
     public static var fallbackDirectory: String {
-        if let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 {
-            return String(cString: runtime) + "/tally"
-        }
+        if let runtime = environment("XDG_RUNTIME_DIR") { return runtime + "/tally" }
         return "/tmp/tally-\(getuid())"
     }
 
@@ -68,12 +137,40 @@ public enum PushSocketPaths {
         fallbackDirectory + "/" + PushPersistence.baseName(of: path)
     }
 
+    /// The stream socket `tally serve` listens on when `--push.socket` is not given: `$TALLY_PUSH_SOCKET`, else the
+    /// default path.
+    public static var serverStreamSocket: String {
+        environment("TALLY_PUSH_SOCKET") ?? defaultStream
+    }
+
     /// The stream socket `tally push` talks to when `--socket` is not given: `$TALLY_PUSH_SOCKET`, else the
     /// default path, else its fallback when only that exists.
     public static func clientStreamSocket() -> String {
-        if let configured = getenv("TALLY_PUSH_SOCKET"), configured.pointee != 0 { return String(cString: configured) }
+        if let configured = environment("TALLY_PUSH_SOCKET") { return configured }
         let fallback = fallback(for: defaultStream)
         if access(defaultStream, F_OK) != 0, access(fallback, F_OK) == 0 { return fallback }
         return defaultStream
     }
+}
+
+/// The value of the environment variable `name`, or nil when it is unset or empty.
+func environment(_ name: String) -> String? {
+    guard let value = getenv(name), value.pointee != 0 else { return nil }
+    return String(cString: value)
+}
+
+/// A command-line value `tally serve` cannot use.
+public struct ServerOptionsError: Error, CustomStringConvertible {
+    public let flag: String
+    public let value: String
+    public let expected: String
+
+    public var description: String {
+        "\(flag) \(value) is not one of \(expected)"
+    }
+}
+
+/// Writes `text` and a line feed to standard error, whole.
+public func printToStandardError(_ text: String) {
+    try? writeAll(Array((text + "\n").utf8), to: STDERR_FILENO)
 }

@@ -1,9 +1,4 @@
 import ArgumentParser
-import Glibc
-import HostCollectors
-import Logging
-import ProcFS
-import SystemIO
 import TallyServer
 
 @main
@@ -21,7 +16,7 @@ struct Tally: ParsableCommand {
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "push", let push = Push.Invocation(parsing: arguments.dropFirst()) {
-            Glibc.exit(push.run())
+            exit(withError: ExitCode(push.run()))
         }
         if arguments.first == "serve" {
             arguments = CollectorFlags.rewrite(arguments)
@@ -40,7 +35,7 @@ enum CollectorFlags {
     static let toggleOption = "--collector-toggle"
 
     static func rewrite(_ arguments: [String]) -> [String] {
-        let names = Set(HostCollectorTable.entries.map(\.name))
+        let names = Set(HostCollectorInfo.all.map(\.name))
         return arguments.flatMap { argument -> [String] in
             if argument.hasPrefix("--collector."), names.contains(String(argument.dropFirst(12))) {
                 return [toggleOption + "=+" + argument.dropFirst(12)]
@@ -53,7 +48,7 @@ enum CollectorFlags {
     }
 
     static var help: String {
-        HostCollectorTable.entries.map { collector in
+        HostCollectorInfo.all.map { collector in
             "  --[no-]collector.\(collector.name)  (default \(collector.isEnabledByDefault ? "on" : "off"))"
         }.joined(separator: "\n")
     }
@@ -160,7 +155,7 @@ struct Serve: ParsableCommand {
     @Option(
         name: .customLong("push.socket"),
         help: "Stream push socket (TALLY_PUSH_SOCKET sets the default; empty turns it off).")
-    var pushSocket = environment("TALLY_PUSH_SOCKET") ?? PushSocketPaths.defaultStream
+    var pushSocket = PushSocketPaths.serverStreamSocket
 
     @Option(name: .customLong("push.datagram-socket"), help: "Datagram push socket (empty turns it off).")
     var pushDatagramSocket = PushSocketPaths.defaultDatagram
@@ -195,52 +190,34 @@ struct Serve: ParsableCommand {
     var logFormat = "logfmt"
 
     func run() throws {
-        // Before any thread exists: SIGTERM, SIGINT and SIGHUP go to the event loop's signalfd.
-        try prepareProcessSignals()
-        Server.configureAllocator()
-        let format = try parse(LogFormat(rawValue: logFormat), "--log.format", logFormat, expected: "logfmt or json")
-        let level = try parse(Self.logLevels[logLevel], "--log.level", logLevel, expected: "debug, info, warn or error")
-        LoggingSystem.bootstrap { _ in TallyLogHandler(format: format, level: level) }
-        let logger = Logger(label: "tally")
-        let options = try makeOptions()
+        let status: Int32
         do {
-            let server = try Server(options: options, logger: logger)
-            throw ExitCode(try server.run())
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            logger.critical("tally cannot start", metadata: ["error": "\(error)"])
-            throw ExitCode.failure
+            status = try Server.serve(makeOptions())
+        } catch let error as ServerOptionsError {
+            throw ValidationError(error.description)
         }
+        throw ExitCode(status)
     }
 
-    private static let logLevels: [String: Logger.Level] = [
-        "debug": .debug, "info": .info, "warn": .warning, "warning": .warning, "error": .error,
-    ]
-
     private func makeOptions() throws -> ServerOptions {
-        var collectors = HostCollectorOptions(
-            procFS: ProcFS(root: procfs), sysFS: SysFS(root: sysfs), rootFS: rootfs,
-            udevDatabase: UdevDatabase(root: udevData))
-        collectors.cpuGuest = cpuGuest
-        collectors.diskStatsDeviceExclude = diskDeviceExclude
-        collectors.diskStatsDeviceInclude = diskDeviceInclude
-        collectors.filesystemMountPointsExclude = mountPointsExclude
-        collectors.filesystemMountPointsInclude = mountPointsInclude
-        collectors.filesystemFSTypesExclude = fsTypesExclude
-        collectors.filesystemFSTypesInclude = fsTypesInclude
-        collectors.filesystemMountTimeout = try duration(mountTimeout, "--collector.filesystem.mount-timeout")
-        collectors.filesystemStatWorkers = statWorkers
-        collectors.netDevDeviceExclude = netDeviceExclude
-        collectors.netDevDeviceInclude = netDeviceInclude
-        let toggles = try collectorToggles.map { toggle -> CollectorToggle in
-            guard let sign = toggle.first, sign == "+" || sign == "-" else {
-                throw ValidationError("malformed collector toggle \(toggle)")
-            }
-            return CollectorToggle(name: String(toggle.dropFirst()), isEnabled: sign == "+")
-        }
-        let enabled = try HostCollectorTable.enabledCollectors(disableDefaults: disableDefaults, toggles: toggles)
-        var options = ServerOptions(collectors: collectors, enabledCollectors: enabled)
+        var options = ServerOptions()
+        options.procfsPath = procfs
+        options.sysfsPath = sysfs
+        options.rootfsPath = rootfs
+        options.udevDataPath = udevData
+        options.disablesDefaultCollectors = disableDefaults
+        options.collectorToggles = collectorToggles
+        options.cpuGuest = cpuGuest
+        options.diskStatsDeviceExclude = diskDeviceExclude
+        options.diskStatsDeviceInclude = diskDeviceInclude
+        options.mountPointsExclude = mountPointsExclude
+        options.mountPointsInclude = mountPointsInclude
+        options.fsTypesExclude = fsTypesExclude
+        options.fsTypesInclude = fsTypesInclude
+        options.mountTimeout = try duration(mountTimeout, "--collector.filesystem.mount-timeout")
+        options.statWorkers = statWorkers
+        options.netDeviceExclude = netDeviceExclude
+        options.netDeviceInclude = netDeviceInclude
         options.listenAddresses = listenAddresses
         options.usesSystemdSockets = systemdSocket
         options.telemetryPath = telemetryPath
@@ -250,7 +227,7 @@ struct Serve: ParsableCommand {
         options.idleTimeout = try duration(idleTimeout, "--web.idle-timeout")
         options.pushSocket = pushSocket
         options.pushDatagramSocket = pushDatagramSocket
-        guard let mode = mode_t(pushSocketMode, radix: 8), mode <= 0o777 else {
+        guard let mode = UInt32(pushSocketMode, radix: 8), mode <= 0o777 else {
             throw ValidationError("--push.socket-mode \(pushSocketMode) is not an octal file mode like 0660")
         }
         options.pushSocketMode = mode
@@ -260,6 +237,8 @@ struct Serve: ParsableCommand {
         options.pushStateFile = stateFile
         options.pushStateInterval = try duration(stateInterval, "--push.state-interval")
         options.configFile = configFile
+        options.logLevel = logLevel
+        options.logFormat = logFormat
         return options
     }
 
@@ -277,11 +256,6 @@ struct Serve: ParsableCommand {
             throw ValidationError("\(flag) \(text) is not a comma-separated list of numeric ids")
         }
         return Set(ids.compactMap { $0 })
-    }
-
-    private func parse<Value>(_ value: Value?, _ flag: String, _ text: String, expected: String) throws -> Value {
-        guard let value else { throw ValidationError("\(flag) \(text) is not one of \(expected)") }
-        return value
     }
 }
 
@@ -371,8 +345,8 @@ struct Push: ParsableCommand {
         func run() -> Int32 {
             let client = PushClient(
                 socketPath: socket ?? PushSocketPaths.clientStreamSocket(), timeoutSeconds: timeout)
-            let outcome = lines == ["-"] ? client.push(standardInput: STDIN_FILENO) : client.push(lines: lines)
-            return outcome.report(to: STDERR_FILENO)
+            let outcome = lines == ["-"] ? client.pushStandardInput() : client.push(lines: lines)
+            return outcome.reportToStandardError()
         }
     }
 }
@@ -392,22 +366,8 @@ struct CheckConfig: ParsableCommand {
                     + "\(configuration.views.defaultCardinalityLimit), at most \(configuration.maxPushedSeries) pushed series"
             )
         } catch {
-            var standardError = StandardError()
-            print("\(error)", to: &standardError)
+            printToStandardError("\(error)")
             throw ExitCode.failure
         }
     }
-}
-
-/// Writes to standard error.
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        var bytes = Array(string.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }
-    }
-}
-
-func environment(_ name: String) -> String? {
-    guard let value = getenv(name), value.pointee != 0 else { return nil }
-    return String(cString: value)
 }

@@ -103,7 +103,7 @@ import Testing
         let error = bytes("bad\tline \"x\" \u{1}").withUnsafeBytes { raw in
             ProcFSError.malformed("/proc/x", line: 7, expected: "something", got: raw)
         }
-        #expect(error.description == #"/proc/x:7: expected something, got "bad\tline \"x\" \u{1}""#)
+        #expect(error.description == #"/proc/x:7: expected something, got "bad\tline \"x\" \u{01}""#)
         let long = [UInt8](repeating: 65, count: 200).withUnsafeBytes { raw in
             ProcFSError.malformed("/proc/x", line: 1, expected: "short", got: raw)
         }

@@ -50,7 +50,4 @@ int tally_set_mmap_threshold(int bytes);
 /// arena of its own, each with its own partly used pages. Returns 1 on success, 0 on error.
 int tally_set_malloc_arena_limit(int count);
 
-/// The git revision tally was built from (set by Package.swift from the checkout), or "unknown".
-const char *tally_build_revision(void);
-
 #endif

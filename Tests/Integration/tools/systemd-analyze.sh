@@ -6,19 +6,18 @@
 #
 # Debian 12 ships systemd 252, which does not know Type=notify-reload (253), so its `systemd-analyze verify` rejects
 # tally.service. This script downloads the backports' systemd and libsystemd-shared packages with apt-get (a private
-# sources list and private apt state and cache, so the system's apt configuration and packages stay as they are),
-# unpacks them with dpkg -x, and runs the unpacked systemd-analyze against the unpacked private libraries.
+# sources file, made from the system's /etc/apt/sources.list.d/debian.sources with only its Suites changed, and
+# private apt state and cache, so the system's apt configuration and packages stay as they are), unpacks them with
+# dpkg -x, and runs the unpacked systemd-analyze against the unpacked private libraries.
 #
 # Everything lives in one cache directory, reused by later runs (the first run downloads about 5 MB):
 #   SYSTEMD_BACKPORTS_CACHE   default: <repository>/.build/systemd-backports
-#   SYSTEMD_BACKPORTS_MIRROR  default: http://deb.debian.org/debian
 #   SYSTEMD_BACKPORTS_SUITE   default: bookworm-backports
 set -euo pipefail
 
 script_directory="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repository="$(cd "$script_directory/../../.." && pwd)"
 cache="${SYSTEMD_BACKPORTS_CACHE:-$repository/.build/systemd-backports}"
-mirror="${SYSTEMD_BACKPORTS_MIRROR:-http://deb.debian.org/debian}"
 suite="${SYSTEMD_BACKPORTS_SUITE:-bookworm-backports}"
 root="$cache/root"
 packages=(systemd libsystemd-shared)
@@ -47,16 +46,19 @@ is_unpacked() {
 download_and_unpack() {
     command -v apt-get >/dev/null || fail "apt-get is missing: this needs a Debian or Ubuntu machine"
     command -v dpkg >/dev/null || fail "dpkg is missing: this needs a Debian or Ubuntu machine"
-    local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-    [ -f "$keyring" ] || fail "$keyring is missing: install the debian-archive-keyring package"
+    local system_sources=/etc/apt/sources.list.d/debian.sources
+    [ -f "$system_sources" ] || fail "$system_sources is missing: this needs Debian's deb822 sources file"
 
     local apt_directory="$cache/apt"
-    mkdir -p "$apt_directory/lists/partial" "$apt_directory/cache/archives/partial" "$apt_directory/sources.list.d" \
-        "$cache/debs"
-    echo "deb [signed-by=$keyring] $mirror $suite main" >"$apt_directory/sources.list"
+    mkdir -p "$apt_directory/lists/partial" "$apt_directory/cache/archives/partial" "$cache/debs"
+    # The system's main archive entry (the first stanza that is not the security archive) with only Suites changed.
+    awk -v suite="$suite" 'BEGIN { RS = ""; ORS = "\n" }
+        !done && !/Suites:[^\n]*security/ { sub(/Suites:[^\n]*/, "Suites: " suite); print; done = 1 }' \
+        "$system_sources" >"$apt_directory/private.sources"
+    grep -q "^Suites: $suite\$" "$apt_directory/private.sources" || fail "no main archive entry in $system_sources"
     local apt_options=(
-        -o "Dir::Etc::SourceList=$apt_directory/sources.list"
-        -o "Dir::Etc::SourceParts=$apt_directory/sources.list.d"
+        -o "Dir::Etc::SourceList=$apt_directory/private.sources"
+        -o "Dir::Etc::SourceParts=-"
         -o "Dir::State=$apt_directory"
         -o "Dir::State::Lists=$apt_directory/lists"
         -o "Dir::State::status=/var/lib/dpkg/status"
@@ -72,7 +74,7 @@ download_and_unpack() {
     if ! apt-get -q "${apt_options[@]}" update >"$cache/apt-update.log" 2>&1 ||
         ! compgen -G "$apt_directory/lists/*_dists_${suite}_main_binary-*_Packages*" >/dev/null; then
         cat "$cache/apt-update.log" >&2
-        fail "cannot read the package list of $suite from $mirror (this needs network access to it)"
+        fail "cannot read the package list of $suite (this needs network access to Debian's archive)"
     fi
     rm -f "$cache"/debs/*.deb
     # package/suite: the version from $suite, never the installed one.

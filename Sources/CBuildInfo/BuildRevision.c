@@ -1,4 +1,4 @@
-#include "CLinux.h"
+#include "CBuildInfo.h"
 
 #ifndef TALLY_REVISION
 #define TALLY_REVISION "unknown"
