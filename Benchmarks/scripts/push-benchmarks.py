@@ -24,7 +24,7 @@ import tempfile
 import time
 import urllib.request
 
-from processes import free_port, resident_kilobytes, wait_until_answering
+from processes import anonymous_kilobytes, free_port, resident_kilobytes, wait_until_answering
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
 
@@ -104,13 +104,13 @@ def main():
     wait_until_answering(f"http://127.0.0.1:{port}/-/ready", tally)
     lines = series_lines()
     subprocess.run([arguments.tally, "push", "--socket", path, "-"], input=lines.encode(), check=True)
-    idle = resident_kilobytes(tally.pid) / 1024
+    idle = anonymous_kilobytes(tally.pid) / 1024
     latency = wrk_latency(f"http://127.0.0.1:{port}/metrics", arguments.seconds)
     time.sleep(1)
-    after = resident_kilobytes(tally.pid) / 1024
+    after = anonymous_kilobytes(tally.pid) / 1024
     print("\n100,000 pushed series:")
-    print(f"  tally:       scrape p50 {latency['50%']:>8}  p99 {latency['99%']:>8}  RSS {idle:5.1f} MB stored, "
-          f"{after:5.1f} MB after the scrapes")
+    print(f"  tally:       scrape p50 {latency['50%']:>8}  p99 {latency['99%']:>8}  RssAnon {idle:5.1f} MB stored, "
+          f"{after:5.1f} MB after the scrapes (RSS {resident_kilobytes(tally.pid) / 1024:5.1f} MB)")
 
     gateway = "/usr/bin/prometheus-pushgateway"
     if os.path.exists(gateway):
@@ -123,11 +123,12 @@ def main():
         request = urllib.request.Request(f"http://127.0.0.1:{gateway_port}/metrics/job/bench", data=body.encode(),
                                          method="PUT")
         urllib.request.urlopen(request, timeout=300).read()
-        gateway_idle = resident_kilobytes(pushgateway.pid) / 1024
+        gateway_idle = anonymous_kilobytes(pushgateway.pid) / 1024
         gateway_latency = wrk_latency(f"http://127.0.0.1:{gateway_port}/metrics", arguments.seconds)
         time.sleep(1)
-        print(f"  Pushgateway: scrape p50 {gateway_latency['50%']:>8}  p99 {gateway_latency['99%']:>8}  RSS "
-              f"{gateway_idle:5.1f} MB stored, {resident_kilobytes(pushgateway.pid) / 1024:5.1f} MB after the scrapes")
+        print(f"  Pushgateway: scrape p50 {gateway_latency['50%']:>8}  p99 {gateway_latency['99%']:>8}  RssAnon "
+              f"{gateway_idle:5.1f} MB stored, {anonymous_kilobytes(pushgateway.pid) / 1024:5.1f} MB after the scrapes "
+              f"(RSS {resident_kilobytes(pushgateway.pid) / 1024:5.1f} MB)")
         pushgateway.terminate()
         pushgateway.wait()
 
