@@ -3,9 +3,10 @@
 SWIFT        ?= swift
 RELEASE_DIR  := .build/release
 TALLY        := $(RELEASE_DIR)/tally
-# A release binary that carries the Swift runtime, so it needs no Swift installation where it runs; relative
-# relocations packed (DT_RELR) so that the loader reads and applies ~8 KB instead of ~1 MB at every start.
-RELEASE_OPTS := -c release --static-swift-stdlib -Xlinker -z -Xlinker pack-relative-relocs
+# A release binary that carries the Swift runtime, so it needs no Swift installation where it runs.
+# lld (the toolchain's linker), because gold cannot pack relative relocations;
+# DT_RELR: the loader reads and applies ~8 KB of relocations instead of ~1 MB at every start (tally push included).
+RELEASE_OPTS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xswiftc -Xlinker -Xswiftc -z -Xswiftc -Xlinker -Xswiftc pack-relative-relocs
 PYTHON       ?= python3
 
 # Debian packages needed to build, and the real peers the tests run against.
