@@ -183,7 +183,7 @@ final class DiskStatsCollector: Sendable {
             name = device
             labels = DiskLabels(device: LabelSet(sortedUniqueLabels: [Label("device", device)]))
             current = labels
-            rotationalFile = KernelFile(path: sysFS.path("block/\(device.replacing("/", with: "!"))/queue/rotational"))
+            rotationalFile = KernelFile(path: sysFS.rotationalPath(blockDevice: device))
         }
 
         /// The device's label sets after re-reading the facts that may have changed since the last collection;
@@ -202,8 +202,9 @@ final class DiskStatsCollector: Sendable {
                     identity == nil ? [:] : (try? udev.blockDevice(major: major, minor: minor))?.properties ?? [:]
                 changed = true
             }
-            // As node_exporter: a device whose attribute cannot be read counts as not rotational.
-            let rotational = (try? rotationalFile.read()).map(Self.isOne) ?? false
+            // As node_exporter: a device whose attribute cannot be read counts as not rotational; so does one whose
+            // attribute holds neither 0 nor 1.
+            let rotational = (try? rotationalFile.parse(SysFS.parseRotational)) ?? false
             if rotational != self.rotational {
                 self.rotational = rotational
                 changed = true
@@ -213,15 +214,6 @@ final class DiskStatsCollector: Sendable {
                 current = makeLabels()
             }
             return current
-        }
-
-        /// Whether an attribute holds the number 1, as `queue/rotational` does for a spinning disk.
-        private static func isOne(_ bytes: [UInt8]) -> Bool {
-            var digits = bytes[...]
-            while let last = digits.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: " ") {
-                digits = digits.dropLast()
-            }
-            return UInt64(String(decoding: digits, as: UTF8.self)) == 1
         }
 
         private func makeLabels() -> DiskLabels {

@@ -15,11 +15,10 @@ public struct SysFS: Sendable {
         joinPath(root, relative)
     }
 
-    /// Whether `/sys/block/<device>/queue/rotational` says the device spins. `device` is the name from
-    /// /proc/diskstats; a `/` in it (`cciss/c0d0`) is `!` in sysfs.
-    public func isRotational(blockDevice device: String) throws(ProcFSError) -> Bool {
-        try KernelFile(path: path("block/\(device.replacing("/", with: "!"))/queue/rotational"))
-            .parse(Self.parseRotational)
+    /// `/sys/block/<device>/queue/rotational`, which says whether the device spins (``parseRotational(_:)``).
+    /// `device` is the name from /proc/diskstats; a `/` in it (`cciss/c0d0`) is `!` in sysfs.
+    public func rotationalPath(blockDevice device: String) -> String {
+        path("block/\(device.replacing("/", with: "!"))/queue/rotational")
     }
 
     /// Parses a `queue/rotational` file: `0` or `1` and a newline. Anything else is malformed.

@@ -49,10 +49,10 @@ final class SteppingClock: Sendable {
         }
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool")))
+    @Test(.needsPromtool)
     func promtoolFindsOnlyTheInheritedCamelCaseMemoryNames() throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
+        process.executableURL = URL(fileURLWithPath: try #require(promtoolPath, "promtool is not on PATH"))
         process.arguments = ["check", "metrics"]
         let input = Pipe()
         let output = Pipe()

@@ -9,7 +9,8 @@ import Testing
 /// loadavg, diskstats and stat must reproduce every one of them (name, labels, type, value within 1e-9 relative).
 ///
 /// The reference directory is `$TALLY_REFERENCE_DIR`, by default `shared/reference` beside the repository; it is
-/// not part of the repository, so the test only runs where it exists.
+/// not part of the repository, so outside CI the test is skipped where it does not exist
+/// (``Testing/Trait/needsPeerReference``).
 enum PeerReference {
     static let directory: String = {
         if let configured = ProcessInfo.processInfo.environment["TALLY_REFERENCE_DIR"] { return configured }
@@ -74,7 +75,7 @@ func parseTextExposition(_ text: String) throws -> [ExposedSample] {
 }
 
 @Suite struct NodeExporterConformanceTests {
-    @Test(.enabled(if: PeerReference.isAvailable))
+    @Test(.needsPeerReference)
     func reproducesEverySampleOfNodeExporter() throws {
         let expected = try parseTextExposition(
             String(contentsOfFile: PeerReference.nodeExporter + "/expected.prom", encoding: .utf8))

@@ -51,6 +51,30 @@ enum Fixtures {
     }
 }
 
+/// Whether the tests run on CI (`CI` is set, as CI services set it), where a missing reference directory or tool is a
+/// failure rather than a reason to skip.
+let isCI = ProcessInfo.processInfo.environment["CI"] != nil
+
+/// `promtool` as found on `PATH` (`make test-deps` installs it), or nil.
+let promtoolPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").lazy
+    .map { "\($0)/promtool" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+
+extension Trait where Self == ConditionTrait {
+    /// Runs a test that reads node_exporter's fixtures from ``PeerReference`` where they exist, and skips it with the
+    /// reason elsewhere, except on CI: there it runs, and fails on the missing files.
+    static var needsPeerReference: Self {
+        .enabled(
+            if: PeerReference.isAvailable || isCI,
+            "node_exporter's fixtures are not at \(PeerReference.nodeExporter) (set TALLY_REFERENCE_DIR)")
+    }
+
+    /// Runs a test that runs `promtool` where it is installed, and skips it with the reason elsewhere, except on CI:
+    /// there it runs, and fails when promtool is missing.
+    static var needsPromtool: Self {
+        .enabled(if: promtoolPath != nil || isCI, "promtool is not installed (make test-deps)")
+    }
+}
+
 /// Filesystem statistics from a table keyed by path; an unknown path fails with ENOENT.
 struct FixedFilesystemStats: FilesystemStatsSource {
     let table: [String: Result<FilesystemStatistics, FilesystemStatsError>]

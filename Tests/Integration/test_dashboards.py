@@ -1,4 +1,4 @@
-"""Issue 6: the Grafana dashboards, their provisioning, the compose file and the example pipeline.
+"""The Grafana dashboards, their provisioning, the compose file and the example pipeline.
 
 The structure tests read grafana/ and deploy/ as files. The data tests run the built tally on this machine's
 /proc, the example pipeline (deploy/examples/crypto-pipeline.sh) pushing into it, and Debian's prometheus scraping

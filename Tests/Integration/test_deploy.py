@@ -1,4 +1,4 @@
-"""Issue 5: deploy/ — the systemd units and the Prometheus configuration, checked by the programs that load them.
+"""deploy/ — the systemd units and the Prometheus configuration, checked by the programs that load them.
 
 - The units go through `systemd-analyze verify` and `systemd-analyze security --offline=true` of systemd 254 (from
   bookworm-backports, through tools/systemd-analyze.sh, since Debian 12's systemd 252 does not know
@@ -167,7 +167,7 @@ def test_service_exposure_is_at_most_2(unit_root):
     assert float(match.group(1)) <= 2.0, result.stdout
 
 
-def test_service_has_the_settings_the_issue_asks_for():
+def test_service_is_notify_reload_restarted_watched_and_unprivileged():
     service = SYSTEMD_DIRECTORY / SERVICE
     settings = dict(unit_sections(service)["Service"])
     assert settings["Type"] == "notify-reload"

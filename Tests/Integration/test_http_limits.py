@@ -1,4 +1,4 @@
-"""Issue 2: every limit answers with its status on a raw socket, and the server keeps serving afterwards."""
+"""Every limit answers with its status on a raw socket, and the server keeps serving afterwards."""
 
 import os
 import socket

@@ -1,4 +1,4 @@
-"""Issue 3: tally side by side with the real node_exporter (Debian prometheus-node-exporter) on this machine's /proc.
+"""tally side by side with the real node_exporter (Debian prometheus-node-exporter) on this machine's /proc.
 
 Both run the same collectors with the same filesystem excludes; node_exporter reads /proc/net/dev as tally does
 (--no-collector.netdev.netlink). Every family those collectors give node_exporter must exist in tally's output with
@@ -27,8 +27,8 @@ DISK_DEVICE_EXCLUDE = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"
 # Debian's node_exporter leaves out lo by default; upstream node_exporter (and tally) have no netdev default.
 NETWORK_DEVICE_EXCLUDE = "^lo$"
 # Labels later node_exporter 1.x releases added, which tally has and Debian's 1.5 does not: `rotational` on
-# node_disk_info (collector/diskstats_linux.go) and `device_error` on the filesystem families (#2923, 1.9).
-# Nothing else may differ.
+# node_disk_info (collector/diskstats_linux.go) and `device_error` on the filesystem families (node_exporter pull
+# request #2923, released in 1.9). Nothing else may differ.
 LABELS_ADDED_AFTER_1_5 = {"node_disk_info": {"rotational"}} | {
     f"node_filesystem_{name}": {"device_error"}
     for name in ("size_bytes", "free_bytes", "avail_bytes", "files", "files_free", "readonly", "device_error")

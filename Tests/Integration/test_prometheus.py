@@ -1,4 +1,4 @@
-"""Issue 2: a real Prometheus server (Debian's prometheus) scrapes tally and sees it up."""
+"""A real Prometheus server (Debian's prometheus) scrapes tally and sees it up."""
 
 import json
 import subprocess

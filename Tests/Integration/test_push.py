@@ -1,4 +1,4 @@
-"""Issue 4: pushing over the UNIX sockets with real clients, exact values on /metrics, limits, TTL, durability."""
+"""Pushing over the UNIX sockets with real clients, exact values on /metrics, limits, TTL, durability."""
 
 import os
 import signal

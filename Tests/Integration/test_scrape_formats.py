@@ -1,4 +1,4 @@
-"""Issue 2: both exposition formats, fetched with curl, checked by promtool and prometheus_client's parsers."""
+"""Both exposition formats, fetched with curl, checked by promtool and prometheus_client's parsers."""
 
 import gzip
 import subprocess

@@ -1,4 +1,4 @@
-"""Issue 5: tally under a stand-in for systemd: its own $NOTIFY_SOCKET, the real systemd-socket-activate, journald.
+"""tally under a stand-in for systemd: its own $NOTIFY_SOCKET, the real systemd-socket-activate, journald.
 
 The notify socket is ours (a path and an abstract name), so the tests see every datagram tally sends: READY=1 only
 when /-/ready answers and never on a failed start, STATUS, watchdog pings at half of WATCHDOG_USEC, the reload

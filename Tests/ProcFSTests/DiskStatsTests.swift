@@ -113,7 +113,7 @@ import Testing
         #expect(byName["dm-0"]?.major == 253)
     }
 
-    @Test(.enabled(if: PeerFixtures.isAvailable)) func readsNodeExporterFixture() throws {
+    @Test(.needsPeerFixtures) func readsNodeExporterFixture() throws {
         let disks = try KernelFile(path: PeerFixtures.proc.path("diskstats")).parse(DiskStats.parse)
         let byName = Dictionary(uniqueKeysWithValues: disks.map { ($0.device, $0) })
         #expect(byName["sda"].map { $0.sectorsRead * 512 } == 513_713_216_512)

@@ -88,11 +88,13 @@ import Testing
 
     @Test(arguments: [("sda", true), ("vda", false), ("nvme0n1", false), ("dm-0", false)])
     func readsRotationalFlags(device: String, rotational: Bool) throws {
-        #expect(try Fixtures.sys.isRotational(blockDevice: device) == rotational)
+        let file = KernelFile(path: Fixtures.sys.rotationalPath(blockDevice: device))
+        #expect(try file.parse(SysFS.parseRotational) == rotational)
     }
 
     @Test func rotationalOfAMissingDeviceIsAReadFailure() {
-        let error = thrownError { () throws(ProcFSError) in try Fixtures.sys.isRotational(blockDevice: "cciss/c0d0") }
+        let file = KernelFile(path: Fixtures.sys.rotationalPath(blockDevice: "cciss/c0d0"))
+        let error = thrownError { () throws(ProcFSError) in try file.parse(SysFS.parseRotational) }
         #expect(
             error
                 == .readFailed(

@@ -124,7 +124,7 @@ import Testing
         #expect(stat.interrupts == 8_885_917)
     }
 
-    @Test(.enabled(if: PeerFixtures.isAvailable)) func readsNodeExporterFixture() throws {
+    @Test(.needsPeerFixtures) func readsNodeExporterFixture() throws {
         let stat = try PeerFixtures.proc.stat()
         #expect(stat.cpus.map(\.index) == Array(0...7))
         #expect(stat.cpus.first?.times.idle == 1_087_069)

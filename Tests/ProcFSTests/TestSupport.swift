@@ -1,5 +1,6 @@
 import Glibc
 import ProcFS
+import Testing
 
 /// The shared fixture trees under `Tests/Fixtures`.
 enum Fixtures {
@@ -22,7 +23,8 @@ enum Fixtures {
 }
 
 /// node_exporter's own fixture tree (`collector/fixtures/proc`), present only in the reference directory
-/// (`$TALLY_REFERENCE_DIR`, by default `../shared/reference` beside the repository), not in the repository.
+/// (`$TALLY_REFERENCE_DIR`, by default `../shared/reference` beside the repository), not in the repository. The
+/// tests that read it carry ``Testing/Trait/needsPeerFixtures``.
 enum PeerFixtures {
     static let directory: String = {
         if let directory = getenv("TALLY_REFERENCE_DIR") {
@@ -32,6 +34,20 @@ enum PeerFixtures {
     }()
     static let isAvailable = access(directory + "/meminfo", R_OK) == 0
     static let proc = ProcFS(root: directory)
+}
+
+/// Whether the tests run on CI (`CI` is set, as CI services set it), where a missing reference directory is a
+/// failure rather than a reason to skip.
+let isCI = getenv("CI") != nil
+
+extension Trait where Self == ConditionTrait {
+    /// Runs a test that reads ``PeerFixtures`` where they exist, and skips it with the reason elsewhere, except on
+    /// CI: there it runs, and fails on the missing files.
+    static var needsPeerFixtures: Self {
+        .enabled(
+            if: PeerFixtures.isAvailable || isCI,
+            "node_exporter's fixtures are not at \(PeerFixtures.directory) (set TALLY_REFERENCE_DIR)")
+    }
 }
 
 /// The UTF-8 bytes of `text`.
