@@ -13,11 +13,11 @@ public enum SocketActivationError: Error, Equatable, Sendable, CustomStringConve
     /// systemd passed sockets but libsystemd, which reads them, cannot be loaded.
     case libraryUnavailable(SystemdError)
 
-    /// A socket's `FileDescriptorName=` is none of `http`, `push`, `push-dgram` (`passedCount` sockets came in all).
-    case unknownName(String, fileDescriptor: Int32, passedCount: Int)
+    /// A socket's `FileDescriptorName=` is none of the `known` listener names (`passedCount` sockets came in all).
+    case unknownName(String, fileDescriptor: Int32, passedCount: Int, known: [String])
 
-    /// A socket for a listener the server has turned off.
-    case notEnabled(SocketActivation.Listener, fileDescriptor: Int32)
+    /// A socket for a listener the caller has turned off; `name` is the name it was passed with.
+    case notEnabled(SocketActivation.Listener, name: String, fileDescriptor: Int32)
 
     /// A socket is not the kind its listener needs; `name` is the name it was passed with.
     case wrongType(SocketActivation.Listener, name: String, fileDescriptor: Int32)
@@ -25,7 +25,7 @@ public enum SocketActivationError: Error, Equatable, Sendable, CustomStringConve
     /// Checking a socket's type failed, e.g. with `EBADF` when the descriptor is not open.
     case inspectionFailed(SocketActivation.Listener, name: String, fileDescriptor: Int32, error: SystemdError)
 
-    /// No socket was passed for a listener the server has turned on.
+    /// No socket was passed for a listener the caller has turned on.
     case missing(SocketActivation.Listener)
 
     public var description: String {
@@ -39,34 +39,37 @@ public enum SocketActivationError: Error, Equatable, Sendable, CustomStringConve
                 + "sd_listen_fds_with_names failed: \(String(cString: strerror(errno))) (errno \(errno))"
         case .libraryUnavailable(let error):
             return "--web.systemd-socket: cannot read the sockets systemd passed: \(error)"
-        case .unknownName(let name, let descriptor, let passedCount):
-            let expected = SocketActivation.Listener.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-            var line =
-                "socket '\(name)' (fd \(descriptor)) has an unknown FileDescriptorName; expected one of \(expected)"
+        case .unknownName(let name, let descriptor, let passedCount, let known):
+            let expected =
+                known.isEmpty
+                ? "no socket is expected" : "expected one of " + known.map { "'\($0)'" }.joined(separator: ", ")
+            var line = "socket '\(name)' (fd \(descriptor)) has an unknown FileDescriptorName; \(expected)"
             if name == "connection" {
                 line += " (socket units with Accept=yes are not supported)"
-            } else if name == "unknown" {
+            } else if name == SocketActivation.unnamed && passedCount == 1 {
+                line += " (it was passed without FileDescriptorName=; name it)"
+            } else if name == SocketActivation.unnamed {
                 line += " (\(passedCount) sockets were passed without FileDescriptorName=; name each of them)"
             }
             return line
-        case .notEnabled(let listener, let descriptor):
-            return "socket '\(listener.rawValue)' (fd \(descriptor)) was passed by systemd "
-                + "but the \(listener.rawValue) listener is turned off"
+        case .notEnabled(let listener, let name, let descriptor):
+            return "\(Self.subject(listener, name: name, descriptor: descriptor)) was passed by systemd "
+                + "but the \(listener.name) listener is turned off"
         case .wrongType(let listener, let name, let descriptor):
-            return "\(Self.subject(listener, name: name, descriptor: descriptor)) is not \(listener.expectedSocket)"
+            return "\(Self.subject(listener, name: name, descriptor: descriptor)) is not \(listener.socket)"
         case .inspectionFailed(let listener, let name, let descriptor, let error):
             return "\(Self.subject(listener, name: name, descriptor: descriptor)) cannot be checked: \(error)"
         case .missing(let listener):
-            return "systemd passed no socket named '\(listener.rawValue)' but the \(listener.rawValue) listener is "
-                + "turned on; add FileDescriptorName=\(listener.rawValue) to the socket unit or turn the listener off"
+            return "systemd passed no socket named '\(listener.name)' but the \(listener.name) listener is "
+                + "turned on; add FileDescriptorName=\(listener.name) to the socket unit or turn the listener off"
         }
     }
 
     /// `socket 'push' (fd 4)`, or for the lone unnamed socket `socket 'unknown' (fd 3, taken as 'http')`.
     private static func subject(_ listener: SocketActivation.Listener, name: String, descriptor: Int32) -> String {
-        if name == listener.rawValue {
+        if name == listener.name {
             return "socket '\(name)' (fd \(descriptor))"
         }
-        return "socket '\(name)' (fd \(descriptor), taken as '\(listener.rawValue)')"
+        return "socket '\(name)' (fd \(descriptor), taken as '\(listener.name)')"
     }
 }

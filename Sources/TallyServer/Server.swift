@@ -137,17 +137,18 @@ public final class Server {
             var wanted: Set<SocketActivation.Listener> = [.http]
             if !options.pushSocket.isEmpty { wanted.insert(.push) }
             if !options.pushDatagramSocket.isEmpty { wanted.insert(.pushDatagram) }
-            let passed = try SocketActivation.listeners(enabled: wanted)
-            for descriptor in passed.http {
+            let passed = try SocketActivation.sockets(
+                for: wanted, among: [.http, .push, .pushDatagram], takingUnnamedSocketAs: .http)
+            for descriptor in passed[.http] {
                 let listener = try StreamListener(adopting: descriptor)
                 try http.serve(listener)
                 listening.append("http \(listener.localAddress) (systemd)")
             }
-            for descriptor in passed.push {
+            for descriptor in passed[.push] {
                 try push?.serve(stream: StreamListener(adopting: descriptor))
                 listening.append("push stream (systemd)")
             }
-            for descriptor in passed.pushDatagram {
+            for descriptor in passed[.pushDatagram] {
                 try push?.serve(datagram: DatagramSocket(adopting: descriptor))
                 listening.append("push datagram (systemd)")
             }

@@ -44,7 +44,7 @@ SERVICE = "tally.service"
 SOCKETS = ("tally.socket", "tally-push.socket", "tally-push-dgram.socket")
 UNITS = (SERVICE, *SOCKETS)
 DROP_IN = SYSTEMD_DIRECTORY / "tally.service.d" / "notify-before-253.conf"
-# The listener names tally takes from systemd (Sources/Systemd/SocketActivation.swift).
+# The listener names tally takes from systemd (Sources/TallyServer/SystemdListeners.swift).
 LISTENER_NAMES = {"http", "push", "push-dgram"}
 
 

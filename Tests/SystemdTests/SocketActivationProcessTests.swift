@@ -12,7 +12,8 @@ struct SocketActivationProcessTests {
 
     /// Where the child writes its line.
     static let resultVariable = "TALLY_SYSTEMD_TEST_RESULT"
-    /// The listeners the child turns on, comma-separated.
+    /// The names of the listeners the child turns on, comma-separated; it knows `Listener.all` and takes a lone
+    /// unnamed socket as `http`.
     static let enabledVariable = "TALLY_SYSTEMD_TEST_ENABLED"
 
     struct Case: Sendable, CustomTestStringConvertible {
@@ -35,6 +36,11 @@ struct SocketActivationProcessTests {
             sockets: [.tcpListening, .tcp6Listening, .unixDatagram], names: "http:http:push-dgram",
             enabled: [.http, .pushDatagram],
             expected: "passed=http@3,http@4,push-dgram@5 http=3,4 push-dgram=5 cloexec=3,4,5 LISTEN_FDS=3"),
+        Case(
+            testDescription: "names tally did not know: otlp over TCP, statsd-udp over UDP",
+            sockets: [.tcpListening, .udp, .tcp6Listening], names: "otlp:statsd-udp:otlp",
+            enabled: [.otlp, .statsdUDP],
+            expected: "passed=otlp@3,statsd-udp@4,otlp@5 otlp=3,5 statsd-udp=4 cloexec=3,4,5 LISTEN_FDS=3"),
         Case(
             testDescription: "one socket without LISTEN_FDNAMES",
             sockets: [.tcpListening], names: nil, enabled: [.http],
@@ -67,7 +73,7 @@ struct SocketActivationProcessTests {
         }
         var environment = [
             "LISTEN_FDS=\(sockets.count)",
-            "\(Self.enabledVariable)=\(activationCase.enabled.map(\.rawValue).joined(separator: ","))",
+            "\(Self.enabledVariable)=\(activationCase.enabled.map(\.name).joined(separator: ","))",
         ]
         if let names = activationCase.names {
             environment.append("LISTEN_FDNAMES=\(names)")
@@ -89,12 +95,12 @@ struct SocketActivationProcessTests {
         defer { removeDirectory(directory) }
         let path = directory + "/activate.sock"
         let datagram = listener == .pushDatagram
-        var arguments = ["/usr/bin/systemd-socket-activate", "--listen=\(path)", "--fdname=\(listener.rawValue)"]
+        var arguments = ["/usr/bin/systemd-socket-activate", "--listen=\(path)", "--fdname=\(listener.name)"]
         if datagram {
             arguments.append("--datagram")
         }
         arguments += ["-E", "\(Self.resultVariable)=\(directory)/result"]
-        arguments += ["-E", "\(Self.enabledVariable)=\(listener.rawValue)"]
+        arguments += ["-E", "\(Self.enabledVariable)=\(listener.name)"]
         // systemd-socket-activate starts the service on the first connection or datagram.
         let line = try Self.runChild(
             arguments: arguments, passing: [], environment: [], in: directory,
@@ -102,7 +108,7 @@ struct SocketActivationProcessTests {
         ) {
             try Self.knock(on: path, datagram: datagram)
         }
-        let name = listener.rawValue
+        let name = listener.name
         #expect(line == "passed=\(name)@3 \(name)=3 cloexec=3 LISTEN_FDS=1")
     }
 
@@ -140,7 +146,8 @@ struct SocketActivationProcessTests {
             print("pid=\(getpid())")
             print(
                 SocketActivationProcessTests.describe { () throws(SocketActivationError) in
-                    try SocketActivation.listeners(enabled: [.http])
+                    try SocketActivation.sockets(
+                        for: [.http], among: SocketActivation.Listener.tally, takingUnnamedSocketAs: .http)
                 })
         }
         let output = lines(result?.standardOutputContent)
@@ -158,13 +165,14 @@ struct SocketActivationProcessTests {
             return
         }
         let enabled = getenv(enabledVariable).map { String(cString: $0) } ?? ""
-        let listeners = Set(enabled.split(separator: ",").compactMap { Listener(rawValue: String($0)) })
+        let names = Set(enabled.split(separator: ",").map(String.init))
+        let listeners = Set(Listener.all.filter { names.contains($0.name) })
         let line = describe { () throws(SocketActivationError) in
             let passed = try SocketActivation.passedSockets()
-            let found = try SocketActivation.listeners(enabled: listeners)
+            let found = try SocketActivation.sockets(for: listeners, among: Listener.all, takingUnnamedSocketAs: .http)
             var parts = ["passed=" + passed.map { "\($0.name)@\($0.fileDescriptor)" }.joined(separator: ",")]
-            for listener in Listener.allCases where !found[listener].isEmpty {
-                parts.append("\(listener.rawValue)=" + found[listener].map(String.init).joined(separator: ","))
+            for listener in Listener.all where !found[listener].isEmpty {
+                parts.append("\(listener.name)=" + found[listener].map(String.init).joined(separator: ","))
             }
             let closing = passed.map(\.fileDescriptor).filter { fcntl($0, F_GETFD) & FD_CLOEXEC != 0 }
             parts.append("cloexec=" + closing.map(String.init).joined(separator: ","))

@@ -1,5 +1,21 @@
 import Glibc
 import Synchronization
+import Systemd
+
+/// The listeners the socket activation tests ask for: tally's three, and two names a general adapter must take as
+/// well (an OTLP receiver over TCP, StatsD over UDP).
+extension SocketActivation.Listener {
+    static let http = Self(name: "http", socket: .listeningStream(family: .internet))
+    static let push = Self(name: "push", socket: .listeningStream(family: .unix))
+    static let pushDatagram = Self(name: "push-dgram", socket: .datagram(family: .unix))
+    static let otlp = Self(name: "otlp", socket: .listeningStream(family: .internet))
+    static let statsdUDP = Self(name: "statsd-udp", socket: .datagram(family: .internet))
+
+    /// tally's listeners, in the order tally lists them.
+    static let tally: [Self] = [.http, .push, .pushDatagram]
+    /// tally's and the two new ones.
+    static let all: [Self] = tally + [.otlp, .statsdUDP]
+}
 
 /// A system call in a test helper failed.
 struct TestSystemError: Error, CustomStringConvertible {
@@ -51,14 +67,17 @@ enum SocketKind: String, Codable, Sendable {
     case unixStreamListening
     case unixStreamNotListening
     case unixDatagram
+    case udp
 
     /// Opens a socket of this kind; UNIX sockets are bound to a new file in `directory`.
     func open(in directory: String) throws -> Int32 {
         switch self {
         case .tcpListening, .tcpNotListening:
-            return try makeTCPSocket(family: AF_INET, listening: self == .tcpListening)
+            return try makeInternetSocket(family: AF_INET, type: SOCK_STREAM, listening: self == .tcpListening)
         case .tcp6Listening:
-            return try makeTCPSocket(family: AF_INET6, listening: true)
+            return try makeInternetSocket(family: AF_INET6, type: SOCK_STREAM, listening: true)
+        case .udp:
+            return try makeInternetSocket(family: AF_INET, type: SOCK_DGRAM, listening: false)
         case .unixStreamListening, .unixStreamNotListening:
             let descriptor = try check(
                 "socket", socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0))
@@ -91,9 +110,9 @@ private final class Counter: Sendable {
     }
 }
 
-/// A TCP socket bound to the loopback address on a free port, listening or not.
-func makeTCPSocket(family: Int32, listening: Bool) throws -> Int32 {
-    let descriptor = try check("socket", socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0))
+/// A TCP or UDP socket bound to the loopback address on a free port, listening or not.
+func makeInternetSocket(family: Int32, type: __socket_type, listening: Bool) throws -> Int32 {
+    let descriptor = try check("socket", socket(family, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0))
     if family == AF_INET6 {
         var address = sockaddr_in6()
         address.sin6_family = sa_family_t(AF_INET6)
