@@ -1,7 +1,6 @@
 import EventLoop
 import Glibc
 import Logging
-import PushProtocol
 import PushStore
 import Synchronization
 
@@ -20,7 +19,7 @@ import Synchronization
 /// record was never confirmed). A corrupt snapshot is renamed aside with the journals and tally starts empty rather
 /// than failing to start.
 ///
-/// Journal record: `J <payload length> <fnv-1a-64 of the payload, hex>\n<payload>`, the payload being lines.
+/// Journal records are ``PushJournal`` records.
 final class PushPersistence {
     private let stateFile: String
     private let store: PushStore
@@ -30,6 +29,8 @@ final class PushPersistence {
     /// The open journal; a raw descriptor because the fsync thread uses it by number and rotation hands it over.
     private var journal: Int32?
     private var journalBytes = 0
+    /// The record being appended, reused.
+    private var record: [UInt8] = []
     /// Records appended so far; the sequence number of the last one.
     private(set) var appendedSequence: UInt64 = 0
     /// Everything up to this sequence is on disk.
@@ -117,48 +118,13 @@ final class PushPersistence {
     /// Applies the records of one journal, stopping at the first incomplete or damaged record.
     private func replay(_ path: String) {
         guard let bytes = try? readIfPresent(path) else { return }
-        var offset = 0
-        var records = 0
-        while offset < bytes.count {
-            guard let (payload, next) = Self.record(in: bytes, at: offset) else {
-                logger.warning(
-                    "the push journal ends in an incomplete record, which was never confirmed; it is ignored",
-                    metadata: ["file": "\(path)", "ignored_bytes": "\(bytes.count - offset)"])
-                break
-            }
-            apply(journalled: bytes[payload])
-            records += 1
-            offset = next
+        let replay = store.replayJournal(bytes)
+        if replay.ignoredBytes > 0 {
+            logger.warning(
+                "the push journal ends in an incomplete record, which was never confirmed; it is ignored",
+                metadata: ["file": "\(path)", "ignored_bytes": "\(replay.ignoredBytes)"])
         }
-        logger.info("replayed push journal", metadata: ["file": "\(path)", "records": "\(records)"])
-    }
-
-    /// Applies journalled lines and deletions, as they were applied the first time.
-    private func apply(journalled payload: ArraySlice<UInt8>) {
-        payload.withUnsafeBytes { bytes in
-            store.ingest(from: nil) { apply, delete in
-                PushLineSplitter.forEachLine(inDatagram: bytes) { output in
-                    guard case .line(let line) = output else { return }
-                    if case .success(.delete(let name, let labels))? = PushCommand.parse(line) {
-                        _ = delete(name, labels)
-                    } else {
-                        _ = apply(line)
-                    }
-                }
-            }
-        }
-    }
-
-    /// The payload range and the offset after the record at `offset`, or nil when it is incomplete or damaged.
-    static func record(in bytes: [UInt8], at offset: Int) -> (Range<Int>, Int)? {
-        guard let newline = bytes[offset...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-        let header = String(decoding: bytes[offset..<newline], as: UTF8.self).split(separator: " ")
-        guard header.count == 3, header[0] == "J", let length = Int(header[1]), length >= 0,
-            newline + 1 + length <= bytes.count
-        else { return nil }
-        let payload = (newline + 1)..<(newline + 1 + length)
-        guard hex(fnv1a(bytes[payload])) == header[2] else { return nil }
-        return (payload, payload.upperBound)
+        logger.info("replayed push journal", metadata: ["file": "\(path)", "records": "\(replay.records)"])
     }
 
     // MARK: Running
@@ -168,15 +134,16 @@ final class PushPersistence {
     @discardableResult
     func append(_ payload: [UInt8]) -> UInt64 {
         guard !payload.isEmpty, let journal else { return appendedSequence }
-        let header = Array("J \(payload.count) \(hex(Self.fnv1a(payload)))\n".utf8)
+        record.removeAll(keepingCapacity: true)
+        PushJournal.appendRecord(payload, to: &record)
         do {
-            try Self.writeAll(journal, header, payload)
+            try Self.writeAll(record, to: journal)
         } catch {
             logger.error("cannot append to the push journal", metadata: ["error": "\(error)"])
             return appendedSequence
         }
         appendedSequence += 1
-        journalBytes += header.count + payload.count
+        journalBytes += record.count
         if journalBytes >= Self.compactionThreshold { compact() }
         return appendedSequence
     }
@@ -344,7 +311,7 @@ final class PushPersistence {
             open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         }
         do throws(SystemError) {
-            try writeAll(descriptor, bytes, [])
+            try writeAll(bytes, to: descriptor)
             _ = try syscall("fsync(\(temporary))") { fsync(descriptor) }
         } catch {
             Glibc.close(descriptor)
@@ -387,18 +354,12 @@ final class PushPersistence {
         return try readWholeFile(path)
     }
 
-    private static func writeAll(_ descriptor: Int32, _ first: [UInt8], _ second: [UInt8]) throws(SystemError) {
-        for part in [first, second] where !part.isEmpty {
-            var written = 0
-            while written < part.count {
-                let count = part.withUnsafeBytes { bytes in
-                    Glibc.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
-                }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemError(call: "write", errno: errno)
-                }
-                written += count
+    /// Writes all of `bytes`, across short writes and interruptions.
+    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) throws(SystemError) {
+        var written = 0
+        while written < bytes.count {
+            written += try syscall("write") {
+                bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
             }
         }
     }
@@ -411,12 +372,6 @@ final class PushPersistence {
     static func baseName(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])
-    }
-
-    static func fnv1a(_ bytes: some Collection<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
     }
 }
 
@@ -439,12 +394,6 @@ final class JobQueue<Job: Sendable>: Sendable {
     }
 
     var isEmpty: Bool { jobs.withLock { $0.isEmpty } }
-}
-
-/// A 64-bit number as 16 hexadecimal digits.
-func hex(_ value: UInt64) -> String {
-    let digits = String(value, radix: 16)
-    return String(repeating: "0", count: 16 - digits.count) + digits
 }
 
 /// Reads a whole file (a configuration or state file) into memory.
