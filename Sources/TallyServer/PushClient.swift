@@ -31,7 +31,7 @@ public struct PushClient {
         public var failure: String?
 
         /// Prints refusals and failures and returns the exit status: 0 all confirmed, 1 some refused, 2 no
-        /// confirmation.
+        /// confirmation (tally unreachable or silent, or the lines not made durable).
         public func report(to descriptor: Int32) -> Int32 {
             var text = ""
             for rejection in rejections {
@@ -163,6 +163,11 @@ public struct PushClient {
             case .done(let accepted, let rejected):
                 outcome.accepted = accepted
                 outcome.rejected = rejected
+                return true
+            case .notDurable(let accepted, let rejected, let message):
+                outcome.accepted = accepted
+                outcome.rejected = rejected
+                outcome.failure = "tally applied the lines but could not make them durable: \(message)"
                 return true
             case .deleted(let count):
                 outcome.notes.append("deleted \(count) series")

@@ -140,7 +140,7 @@ final class PushConnection: EventHandler {
     private var splitter = PushLineSplitter()
     private var ledger = PushSyncLedger()
     /// Replies produced but waiting until the journal sequence they depend on is durable.
-    private var heldReplies: [(sequence: UInt64, bytes: [UInt8])] = []
+    private var heldReplies: [(sequence: UInt64, replies: [PushReply])] = []
     private var output: [UInt8] = []
     private var outputOffset = 0
     private var closesWhenFlushed = false
@@ -212,7 +212,7 @@ final class PushConnection: EventHandler {
         service.journalBuffer = []
         var ledger = self.ledger
         var splitter = self.splitter
-        var replies: [UInt8] = []
+        var replies: [PushReply] = []
         var refusedOutside: [PushRejectionReason] = []
         service.store.ingest(from: .stream) { apply, delete in
             func handle(_ output: PushLineSplitter.Output) {
@@ -237,16 +237,16 @@ final class PushConnection: EventHandler {
                 }
                 switch command {
                 case .success(.sync):
-                    ledger.encodeSyncReply(into: &replies)
+                    ledger.appendSyncReply(to: &replies)
                 case .success(.delete(let name, let labels)):
-                    PushReply.deleted(count: delete(name, labels)).encode(into: &replies)
+                    replies.append(.deleted(count: delete(name, labels)))
                     if journalling {
                         PushCommand.delete(name: name, labels: labels).encode(into: &journal)
                         journal.append(UInt8(ascii: "\n"))
                     }
                 case .failure(let rejection):
                     refusedOutside.append(rejection.reason)
-                    PushReply.error(reason: rejection.reason, message: rejection.message).encode(into: &replies)
+                    replies.append(.error(reason: rejection.reason, message: rejection.message))
                 }
             }
             if isEnd {
@@ -273,7 +273,7 @@ final class PushConnection: EventHandler {
     private func releaseReplies() {
         let durable = service.persistence?.durableSequence ?? .max
         while let first = heldReplies.first, first.sequence <= durable {
-            output.append(contentsOf: first.bytes)
+            for reply in first.replies { reply.encode(into: &output) }
             heldReplies.removeFirst()
         }
         flush()
