@@ -65,7 +65,7 @@ public enum PushSocketPaths {
 
     /// The fallback for a default path: the same file name in ``fallbackDirectory``.
     public static func fallback(for path: String) -> String {
-        fallbackDirectory + "/" + PushPersistence.baseName(of: path)
+        fallbackDirectory + "/" + PushStateFiles.baseName(of: path)
     }
 
     /// The stream socket `tally push` talks to when `--socket` is not given: `$TALLY_PUSH_SOCKET`, else the
