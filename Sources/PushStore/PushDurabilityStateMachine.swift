@@ -35,12 +35,14 @@ public enum PushDurabilityFailure: Error, Equatable, Sendable {
 /// - After a failed fdatasync Linux may have dropped the pages it could not write and marked them clean, so a later
 ///   fdatasync that succeeds proves nothing about them; a failed or short append leaves a damaged record at which
 ///   replay would stop. Either breaks the journal: the confirmations waiting on the failed fdatasync fail, no record
-///   of that journal after its last good fdatasync (or before the failed append) counts as durable through it, and a
-///   compaction starts so that a new state file holds them. Confirmations asked for meanwhile wait for that state
-///   file, and later records go to a new journal and are confirmed as usual once it is on disk.
+///   of that journal after its last good fdatasync (after a failed append: from the damaged record on) counts as
+///   durable through it, and a compaction starts so that a new state file holds them. Confirmations asked for
+///   meanwhile wait for that state file, and later records go to a new journal and are confirmed as usual once it
+///   is on disk.
 /// - Once a state file write has failed, a broken journal starts no compaction of its own (a full disk would
-///   otherwise have tally rewrite the state file without end): confirmations that only a state file could answer
-///   fail at once, with the failure that broke the journal, until a requested compaction succeeds.
+///   otherwise have tally rewrite the state file without end), nor does a journal that cannot be opened:
+///   confirmations that only a state file could answer fail at once, with the failure that broke the journal, until
+///   a requested compaction succeeds.
 /// - At shutdown a final state file holds everything; confirmations for records after it fail.
 public struct PushDurabilityStateMachine: Sendable {
     /// What the persistence layer must do, in the order given.
