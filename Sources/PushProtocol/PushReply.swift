@@ -4,6 +4,7 @@
 /// - `reject <lineNumber> <reason> <message>`
 /// - `reject-more <count>`
 /// - `done <accepted> <rejected>`
+/// - `not-durable <accepted> <rejected> <message>`
 /// - `deleted <count>`
 /// - `error <reason> <message>`
 ///
@@ -17,6 +18,9 @@ public enum PushReply: Equatable, Sendable {
     case rejectMore(count: Int)
     /// Ends a `!sync` reply: lines accepted and refused since the previous `!sync`.
     case done(accepted: Int, rejected: Int)
+    /// Ends a `!sync` reply instead of `done` when the accepted lines are applied but could not be made durable;
+    /// the message says why (the call that failed and its error).
+    case notDurable(accepted: Int, rejected: Int, message: String)
     /// Answers `!delete`: how many series were removed.
     case deleted(count: Int)
     /// Answers a command that could not be carried out.
@@ -39,6 +43,12 @@ public enum PushReply: Equatable, Sendable {
             appendDecimal(accepted, to: &buffer)
             buffer.append(UInt8(ascii: " "))
             appendDecimal(rejected, to: &buffer)
+        case .notDurable(let accepted, let rejected, let message):
+            buffer.append(contentsOf: "not-durable ".utf8)
+            appendDecimal(accepted, to: &buffer)
+            buffer.append(UInt8(ascii: " "))
+            appendDecimal(rejected, to: &buffer)
+            appendMessage(message, to: &buffer)
         case .deleted(let count):
             buffer.append(contentsOf: "deleted ".utf8)
             appendDecimal(count, to: &buffer)
@@ -61,6 +71,9 @@ public enum PushReply: Equatable, Sendable {
         } else if keyword.elementsEqual("error".utf8) {
             guard let reason = words.nextReason() else { return nil }
             return .error(reason: reason, message: words.message())
+        } else if keyword.elementsEqual("not-durable".utf8) {
+            guard let accepted = words.nextNumber(), let rejected = words.nextNumber() else { return nil }
+            return .notDurable(accepted: accepted, rejected: rejected, message: words.message())
         } else if keyword.elementsEqual("reject-more".utf8) {
             guard let count = words.nextNumber() else { return nil }
             reply = .rejectMore(count: count)

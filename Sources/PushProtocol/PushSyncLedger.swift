@@ -41,12 +41,12 @@ public struct PushSyncLedger: Sendable {
 
     /// Appends the reply to `!sync` (the listed `reject` lines, `reject-more` when some were not listed,
     /// then `done`) and starts counting afresh. Line numbers keep counting.
-    public mutating func encodeSyncReply(into buffer: inout [UInt8]) {
-        for reply in listed { reply.encode(into: &buffer) }
+    public mutating func appendSyncReply(to replies: inout [PushReply]) {
+        replies.append(contentsOf: listed)
         if rejectedSinceSync > listed.count {
-            PushReply.rejectMore(count: rejectedSinceSync - listed.count).encode(into: &buffer)
+            replies.append(.rejectMore(count: rejectedSinceSync - listed.count))
         }
-        PushReply.done(accepted: acceptedSinceSync, rejected: rejectedSinceSync).encode(into: &buffer)
+        replies.append(.done(accepted: acceptedSinceSync, rejected: rejectedSinceSync))
         listed.removeAll(keepingCapacity: false)
         acceptedSinceSync = 0
         rejectedSinceSync = 0

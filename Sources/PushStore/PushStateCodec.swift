@@ -209,17 +209,6 @@ enum PushStateCodec {
     private static func formatNumber(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : value.description
     }
-
-    private static func fnv1a(_ bytes: some Collection<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
-    }
-
-    private static func hex(_ value: UInt64) -> Substring {
-        let digits = String(value, radix: 16)
-        return Substring(String(repeating: "0", count: 16 - digits.count) + digits)
-    }
 }
 
 extension PushedKind {

@@ -31,7 +31,7 @@ public struct PushClient {
         public var failure: String?
 
         /// Prints refusals and failures to standard error and returns the exit status: 0 all confirmed, 1 some
-        /// refused, 2 no confirmation.
+        /// refused, 2 no confirmation (tally unreachable or silent, or the lines not made durable).
         public func reportToStandardError() -> Int32 {
             var text = ""
             for rejection in rejections {
@@ -162,6 +162,11 @@ public struct PushClient {
             case .done(let accepted, let rejected):
                 outcome.accepted = accepted
                 outcome.rejected = rejected
+                return true
+            case .notDurable(let accepted, let rejected, let message):
+                outcome.accepted = accepted
+                outcome.rejected = rejected
+                outcome.failure = "tally applied the lines but could not make them durable: \(message)"
                 return true
             case .deleted(let count):
                 outcome.notes.append("deleted \(count) series")

@@ -10,8 +10,12 @@ final class PushConnection: EventHandler {
     private unowned let service: PushService
     private var splitter = PushLineSplitter()
     private var ledger = PushSyncLedger()
-    /// Replies produced but waiting until the journal sequence they depend on is durable.
-    private var heldReplies: [(sequence: UInt64, bytes: [UInt8])] = []
+    /// The journal record that holds this connection's last accepted lines; its replies wait until it is durable.
+    private var lastRecord: UInt64 = 0
+    /// Replies waiting until the records before them are durable, oldest first; `outcome` is set once that is known.
+    private var heldReplies: [(replies: [PushReply], outcome: Result<Void, DurabilityError>?)] = []
+    /// How many batches of held replies were sent before the first one in `heldReplies`.
+    private var releasedBatches = 0
     private var output: [UInt8] = []
     private var outputOffset = 0
     private var closesWhenFlushed = false
@@ -83,7 +87,7 @@ final class PushConnection: EventHandler {
         service.journalBuffer = []
         var ledger = self.ledger
         var splitter = self.splitter
-        var replies: [UInt8] = []
+        var replies: [PushReply] = []
         var refusedOutside: [PushRejectionReason] = []
         service.store.ingest(from: .stream) { apply, delete in
             func handle(_ output: PushLineSplitter.Output) {
@@ -108,16 +112,16 @@ final class PushConnection: EventHandler {
                 }
                 switch command {
                 case .success(.sync):
-                    ledger.encodeSyncReply(into: &replies)
+                    ledger.appendSyncReply(to: &replies)
                 case .success(.delete(let name, let labels)):
-                    PushReply.deleted(count: delete(name, labels)).encode(into: &replies)
+                    replies.append(.deleted(count: delete(name, labels)))
                     if journalling {
                         PushCommand.delete(name: name, labels: labels).encode(into: &journal)
                         journal.append(UInt8(ascii: "\n"))
                     }
                 case .failure(let rejection):
                     refusedOutside.append(rejection.reason)
-                    PushReply.error(reason: rejection.reason, message: rejection.message).encode(into: &replies)
+                    replies.append(.error(reason: rejection.reason, message: rejection.message))
                 }
             }
             if isEnd {
@@ -129,23 +133,34 @@ final class PushConnection: EventHandler {
         self.ledger = ledger
         self.splitter = splitter
         for reason in refusedOutside { service.store.countRejection(reason, from: .stream) }
-        let sequence = service.persistence?.append(journal) ?? 0
+        if let record = service.persistence?.append(journal) { lastRecord = record }
         service.journalBuffer = journal
         guard !replies.isEmpty else { return }
-        heldReplies.append((sequence, replies))
-        if let persistence = service.persistence {
-            persistence.whenDurable { [weak self] in self?.releaseReplies() }
-        } else {
-            releaseReplies()
+        guard let persistence = service.persistence else {
+            for reply in replies { reply.encode(into: &output) }
+            flush()
+            return
         }
+        let index = releasedBatches + heldReplies.count
+        heldReplies.append((replies, nil))
+        persistence.whenDurable(through: lastRecord) { [weak self] outcome in self?.release(index, outcome) }
     }
 
-    /// Moves the replies whose lines are durable to the output, in order.
-    private func releaseReplies() {
-        let durable = service.persistence?.durableSequence ?? .max
-        while let first = heldReplies.first, first.sequence <= durable {
-            output.append(contentsOf: first.bytes)
+    /// Records whether the lines before held replies `index` are durable, and sends the replies whose outcome is
+    /// known, in order. A `!sync` whose lines are not durable is answered `not-durable` instead of `done`.
+    private func release(_ index: Int, _ outcome: Result<Void, DurabilityError>) {
+        heldReplies[index - releasedBatches].outcome = outcome
+        while let batch = heldReplies.first, let outcome = batch.outcome {
+            for reply in batch.replies {
+                if case .failure(let error) = outcome, case .done(let accepted, let rejected) = reply {
+                    PushReply.notDurable(accepted: accepted, rejected: rejected, message: error.description)
+                        .encode(into: &output)
+                } else {
+                    reply.encode(into: &output)
+                }
+            }
             heldReplies.removeFirst()
+            releasedBatches += 1
         }
         flush()
     }

@@ -134,7 +134,7 @@ public enum PushSocketPaths {
 
     /// The fallback for a default path: the same file name in ``fallbackDirectory``.
     public static func fallback(for path: String) -> String {
-        fallbackDirectory + "/" + PushPersistence.baseName(of: path)
+        fallbackDirectory + "/" + PushStateFiles.baseName(of: path)
     }
 
     /// The stream socket `tally serve` listens on when `--push.socket` is not given: `$TALLY_PUSH_SOCKET`, else the

@@ -10,7 +10,8 @@ struct Push: ParsableCommand {
             With - as the only LINE, lines are read from standard input.
 
             Exits 0 when tally confirmed every line (durably when it keeps a state file), 1 when it refused \
-            some (each is printed with its reason), 2 when tally could not be reached or did not confirm in time.
+            some (each is printed with its reason), 2 when tally could not be reached, did not confirm in time, \
+            or applied the lines but could not make them durable (printed with the reason).
             """)
 
     @Option(

@@ -13,6 +13,11 @@ import Testing
         (.done(accepted: 10_000_000, rejected: 7), "done 10000000 7\n"),
         (.deleted(count: 2), "deleted 2\n"),
         (
+            .notDurable(accepted: 12, rejected: 1, message: "fdatasync(/x.journal.3): Input/output error (errno 5)"),
+            "not-durable 12 1 fdatasync(/x.journal.3): Input/output error (errno 5)\n"
+        ),
+        (.notDurable(accepted: 0, rejected: 0, message: ""), "not-durable 0 0\n"),
+        (
             .error(reason: .unknownCommand, message: "unknown command '!x'"),
             "error unknown_command unknown command '!x'\n"
         ),
@@ -34,6 +39,8 @@ import Testing
             .rejectMore(count: 0),
             .done(accepted: 123, rejected: 456),
             .deleted(count: 0),
+            .notDurable(accepted: 3, rejected: 0, message: "writing /var/lib/tally/push.state: No space left"),
+            .notDurable(accepted: 0, rejected: 2, message: ""),
             .error(reason: .unknownCommand, message: "want !sync or !delete <name> [<key>:<value>,...]"),
         ] + PushRejectionReason.allCases.map { PushReply.error(reason: $0, message: $0.rawValue) })
     func roundTripsPrintableReply(_ reply: PushReply) throws {
@@ -55,7 +62,7 @@ import Testing
         "", "reject", "reject 1", "reject x malformed_line m", "reject 1 bogus m", "reject -1 malformed_line m",
         "reject-more", "reject-more 1 2", "done 1", "done 1 2 3", "done a b", "deleted -1", "deleted",
         "deleted 99999999999999999999", "error", "error bogus message", "hello 1", "done  1 2", " done 1 2",
-        "DONE 1 2",
+        "DONE 1 2", "not-durable", "not-durable 1", "not-durable x 1 m", "not-durable -1 0 m",
     ])
     func refusesMalformedReply(_ line: String) {
         #expect(parseReply(line) == nil)

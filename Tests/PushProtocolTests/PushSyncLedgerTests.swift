@@ -3,12 +3,9 @@ import Testing
 
 @Suite struct PushSyncLedgerTests {
     private func syncReply(_ ledger: inout PushSyncLedger) -> [PushReply] {
-        var buffer: [UInt8] = []
-        ledger.encodeSyncReply(into: &buffer)
-        #expect(buffer.last == UInt8(ascii: "\n"))
-        return buffer.split(separator: UInt8(ascii: "\n")).compactMap { line in
-            Array(line).withUnsafeBytes { PushReply.parse($0) }
-        }
+        var replies: [PushReply] = []
+        ledger.appendSyncReply(to: &replies)
+        return replies
     }
 
     @Test func freshLedgerRepliesDoneZero() {
