@@ -44,7 +44,7 @@ public final class MetricRegistry: Sendable {
     /// - Parameters:
     ///   - views: rules applied to instruments as they are created.
     ///   - clock: the clock that times producers.
-    ///   - collectorStatusPrefix: when set (e.g. `tally_scrape_collector`), every collection also exposes the
+    ///   - collectorStatusPrefix: when set (e.g. `node_scrape_collector`), every collection also exposes the
     ///     gauges `<prefix>_duration_seconds{collector}` and `<prefix>_success{collector}` for the producers that
     ///     report their status, as node_exporter does with `node_scrape_collector_*`.
     public init(

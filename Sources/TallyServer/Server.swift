@@ -77,7 +77,7 @@ public final class Server {
         let configuration =
             try options.configFile.map { path throws in try TallyConfiguration.load(path: path) }
             ?? TallyConfiguration()
-        registry = try MetricRegistry(views: configuration.views, collectorStatusPrefix: "tally_scrape_collector")
+        registry = try MetricRegistry(views: configuration.views, collectorStatusPrefix: "node_scrape_collector")
         let buildInfo = try registry.makeGauge(
             name: "tally_build_info",
             help: "A constant 1 labelled with the version, revision and Swift compiler of tally.")

@@ -41,9 +41,9 @@ import Testing
     @Test func registersOneStatusSeriesPerCollector() throws {
         let registry = try makeRegistry(collectors: Self.all, options: Fixtures.options())
         let snapshot = registry.collect()
-        #expect(snapshot.labelValues("tally_scrape_collector_success", "collector") == Self.all)
-        #expect(snapshot.family(sample: "tally_scrape_collector_success")?.values == Array(repeating: 1, count: 7))
-        #expect(snapshot.labelValues("tally_scrape_collector_duration_seconds", "collector") == Self.all)
+        #expect(snapshot.labelValues("node_scrape_collector_success", "collector") == Self.all)
+        #expect(snapshot.family(sample: "node_scrape_collector_success")?.values == Array(repeating: 1, count: 7))
+        #expect(snapshot.labelValues("node_scrape_collector_duration_seconds", "collector") == Self.all)
     }
 
     @Test func registeringTwiceOnOneRegistryFailsNamingTheCollector() throws {
@@ -180,7 +180,7 @@ import Testing
     @Test func anInvalidOptionRegistersNothing() throws {
         var options = Fixtures.options()
         options.netDevDeviceInclude = "("
-        let registry = try MetricRegistry(collectorStatusPrefix: "tally_scrape_collector")
+        let registry = try MetricRegistry(collectorStatusPrefix: "node_scrape_collector")
         #expect(throws: HostCollectorError.self) {
             try HostCollectorTable.register(enabled: ["cpu", "netdev"], options: options, registry: registry)
         }

@@ -14,7 +14,7 @@ import Testing
         #expect(snapshot.value("process_start_time_seconds") == 1_700_123_456.78)
         #expect(snapshot.family(sample: "process_cpu_seconds_total")?.descriptor.type == .counter)
         // Not a node collector: no status series.
-        #expect(snapshot.family(sample: "tally_scrape_collector_success") == nil)
+        #expect(snapshot.family(sample: "node_scrape_collector_success") == nil)
         #expect(snapshot.producerResults.map(\.name) == ["process"])
     }
 

@@ -93,7 +93,7 @@ struct FixedFilesystemStats: FilesystemStatsSource {
 func makeRegistry(
     collectors: [String], options: HostCollectorOptions, clock: MonotonicClock = .system, process: Bool = false
 ) throws -> MetricRegistry {
-    let registry = try MetricRegistry(clock: clock, collectorStatusPrefix: "tally_scrape_collector")
+    let registry = try MetricRegistry(clock: clock, collectorStatusPrefix: "node_scrape_collector")
     try HostCollectorTable.register(enabled: collectors, options: options, registry: registry)
     if process { try ProcessCollector.register(options: options, registry: registry) }
     return registry
@@ -127,9 +127,9 @@ extension MetricsSnapshot {
         labels(sampleName).compactMap { $0[label] }
     }
 
-    /// `tally_scrape_collector_success{collector=…}`.
+    /// `node_scrape_collector_success{collector=…}`.
     func success(_ collector: String) -> Double? {
-        value("tally_scrape_collector_success", ["collector": collector])
+        value("node_scrape_collector_success", ["collector": collector])
     }
 }
 

@@ -494,7 +494,7 @@ def test_tally_runs_as_the_units_start_it(service_root, syscall_groups):
 
         text = scrape(sockets.port)
         for collector in ("cpu", "meminfo", "loadavg", "diskstats", "filesystem", "netdev", "stat"):
-            assert sample_value(text, "tally_scrape_collector_success", {"collector": collector}) == 1, (
+            assert sample_value(text, "node_scrape_collector_success", {"collector": collector}) == 1, (
                 collector, tally.logs())
 
         push_socket = str(root / "run/tally/push.sock")

@@ -142,13 +142,13 @@ def test_too_many_scrapes_in_flight_answers_503_and_a_stuck_collector_blocks_nob
     (proc / "stat").write_bytes(stat)
     hanging.settimeout(5)
     answer = b""
-    while b'tally_scrape_collector_success{collector="stat"}' not in answer:
+    while b'node_scrape_collector_success{collector="stat"}' not in answer:
         chunk = hanging.recv(65536)
         assert chunk, answer
         answer += chunk
     assert answer.startswith(b"HTTP/1.1 200 OK")
     # The FIFO was read to its end: the collector succeeded with what was written.
     assert b"node_boot_time_seconds 1700000000" in answer
-    assert b'tally_scrape_collector_success{collector="stat"} 1' in answer
+    assert b'node_scrape_collector_success{collector="stat"} 1' in answer
     hanging.close()
     assert server.get("/-/healthy")[0] == 200

@@ -135,7 +135,7 @@ private struct CollectorFailure: Error, CustomStringConvertible {
     /// The registry reuses the last collection's family order and collector list; families and producers that come
     /// and go between collections must still come out complete and sorted.
     @Test func familiesAndProducersChangingBetweenCollectionsStaySorted() throws {
-        let registry = try MetricRegistry(collectorStatusPrefix: "tally_scrape_collector")
+        let registry = try MetricRegistry(collectorStatusPrefix: "node_scrape_collector")
         let stat = registry.makeMeter(name: "stat", reportsCollectorStatus: true)
         let forks = try stat.makeObservableCounter(name: "node_forks_total", help: "Forks.")
         let boot = try stat.makeObservableGauge(name: "node_boot_time_seconds", help: "Boot time.")
@@ -146,21 +146,21 @@ private struct CollectorFailure: Error, CustomStringConvertible {
         }
         func names(_ snapshot: MetricsSnapshot) -> [String] { snapshot.families.map(\.descriptor.name) }
         func collectors(_ snapshot: MetricsSnapshot) -> [String] {
-            snapshot.family(named: "tally_scrape_collector_success")?.labelSets.map { $0["collector"]! } ?? []
+            snapshot.family(named: "node_scrape_collector_success")?.labelSets.map { $0["collector"]! } ?? []
         }
 
         let first = registry.collect()
         #expect(
             names(first) == [
-                "node_boot_time_seconds", "node_forks", "tally_scrape_collector_duration_seconds",
-                "tally_scrape_collector_success",
+                "node_boot_time_seconds", "node_forks", "node_scrape_collector_duration_seconds",
+                "node_scrape_collector_success",
             ])
         #expect(names(registry.collect()) == names(first))
 
         observesBoot.withLock { $0 = false }
         #expect(
             names(registry.collect()) == [
-                "node_forks", "tally_scrape_collector_duration_seconds", "tally_scrape_collector_success",
+                "node_forks", "node_scrape_collector_duration_seconds", "node_scrape_collector_success",
             ])
 
         let load = registry.makeMeter(name: "loadavg", reportsCollectorStatus: true)
@@ -170,11 +170,11 @@ private struct CollectorFailure: Error, CustomStringConvertible {
         let last = registry.collect()
         #expect(
             names(last) == [
-                "node_boot_time_seconds", "node_forks", "node_load1", "tally_scrape_collector_duration_seconds",
-                "tally_scrape_collector_success",
+                "node_boot_time_seconds", "node_forks", "node_load1", "node_scrape_collector_duration_seconds",
+                "node_scrape_collector_success",
             ])
         #expect(collectors(last) == ["loadavg", "stat"])
-        #expect(last.family(named: "tally_scrape_collector_success")?.values == [1, 1])
+        #expect(last.family(named: "node_scrape_collector_success")?.values == [1, 1])
     }
 
     @Test func aThrowingCallbackFailsOnlyItsOwnMeter() throws {
@@ -183,7 +183,7 @@ private struct CollectorFailure: Error, CustomStringConvertible {
             defer { clock.advance(by: .milliseconds(250)) }
             return clock.now
         }
-        let registry = try MetricRegistry(clock: ticking, collectorStatusPrefix: "tally_scrape_collector")
+        let registry = try MetricRegistry(clock: ticking, collectorStatusPrefix: "node_scrape_collector")
         let broken = registry.makeMeter(name: "stat", reportsCollectorStatus: true)
         let boot = try broken.makeObservableGauge(name: "node_boot_time_seconds", unit: "s", help: "Boot.")
         broken.addCallback { recorder in
@@ -202,10 +202,10 @@ private struct CollectorFailure: Error, CustomStringConvertible {
         #expect(snapshot.family(named: "node_load1")?.values == [0.21])
         #expect(snapshot.family(named: "process_open_fds")?.values == [7])
         #expect(snapshot.producerResults.first { $0.name == "stat" }?.error == "cannot read /proc/stat")
-        let success = try #require(snapshot.family(named: "tally_scrape_collector_success"))
+        let success = try #require(snapshot.family(named: "node_scrape_collector_success"))
         #expect(success.labelSets.map { $0["collector"]! } == ["loadavg", "stat"])
         #expect(success.values == [1, 0])
-        #expect(snapshot.family(named: "tally_scrape_collector_duration_seconds")?.values == [0.25, 0.25])
+        #expect(snapshot.family(named: "node_scrape_collector_duration_seconds")?.values == [0.25, 0.25])
     }
 
     @Test func observationsOfOtherMetersAndDuplicatesAreHandled() throws {
