@@ -85,7 +85,8 @@ import Testing
         #expect(snapshot.value("node_load15") == 0.27)
         #expect(
             snapshot.families.map(\.descriptor.name).filter { $0.hasPrefix("node_") } == [
-                "node_load1", "node_load15", "node_load5",
+                "node_load1", "node_load15", "node_load5", "node_scrape_collector_duration_seconds",
+                "node_scrape_collector_success",
             ])
         #expect(snapshot.family(sample: "node_load1")?.descriptor.type == .gauge)
     }
