@@ -11,6 +11,10 @@ kernel can drop and fault back in; they are printed for information. The bars ar
 CPU per scrape <= 0.25x and RssAnon <= 0.3x node_exporter's; the script exits 1 when a round misses one.
 
     python3 Benchmarks/scripts/compare-node-exporter.py [--seconds 10] [--rounds 3] [--tally .build/release/tally]
+        [--default-collectors]
+
+By default both run the same six collectors. With --default-collectors each runs every collector it enables by
+default (node_exporter 1.5's defaults against tally's), as a user who installs either gets it.
 
 Needs node_exporter (Debian prometheus-node-exporter), wrk and curl. Both exporters read the real /proc.
 """
@@ -87,24 +91,30 @@ def main():
     parser.add_argument("--node-exporter", default="prometheus-node-exporter")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--default-collectors", action="store_true",
+                        help="run each exporter with its default collectors instead of the same six")
     arguments = parser.parse_args()
 
     node_port, tally_port = free_port(), free_port()
-    node = [arguments.node_exporter, f"--web.listen-address=127.0.0.1:{node_port}", "--collector.disable-defaults",
+    node = [arguments.node_exporter, f"--web.listen-address=127.0.0.1:{node_port}",
             "--no-collector.netdev.netlink", f"--collector.filesystem.mount-points-exclude={MOUNT_POINTS_EXCLUDE}",
             f"--collector.filesystem.fs-types-exclude={FS_TYPES_EXCLUDE}",
             f"--collector.diskstats.device-exclude={DISK_DEVICE_EXCLUDE}",
             f"--collector.netdev.device-exclude={NETWORK_DEVICE_EXCLUDE}"]
-    node += [f"--collector.{collector}" for collector in COLLECTORS]
     tally = [arguments.tally, "serve", "--web.listen-address", f"127.0.0.1:{tally_port}", "--push.socket", "",
-             "--push.datagram-socket", "", "--collector.disable-defaults",
+             "--push.datagram-socket", "",
              "--collector.filesystem.mount-points-exclude", MOUNT_POINTS_EXCLUDE,
              "--collector.filesystem.fs-types-exclude", FS_TYPES_EXCLUDE,
              "--collector.diskstats.device-exclude", DISK_DEVICE_EXCLUDE,
              "--collector.netdev.device-exclude", NETWORK_DEVICE_EXCLUDE]
-    tally += [f"--collector.{collector}" for collector in COLLECTORS]
+    if arguments.default_collectors:
+        described = "each exporter's defaults"
+    else:
+        node += ["--collector.disable-defaults"] + [f"--collector.{collector}" for collector in COLLECTORS]
+        tally += ["--collector.disable-defaults"] + [f"--collector.{collector}" for collector in COLLECTORS]
+        described = ", ".join(COLLECTORS)
 
-    print(f"collectors: {', '.join(COLLECTORS)}; {arguments.rounds} rounds of {arguments.seconds} s, wrk -c1 keep-alive")
+    print(f"collectors: {described}; {arguments.rounds} rounds of {arguments.seconds} s, wrk -c1 keep-alive")
     header = (f"{'exporter':<14}{'scrapes':>9}{'CPU/scrape':>12}{'p50':>10}{'p99':>10}{'body':>9}{'samples':>9}"
               f"{'anon idle':>11}{'anon after':>12}{'RSS':>9}{'PSS':>9}")
     ratios = {"cpu": [], "anon": [], "rss": [], "pss": []}
