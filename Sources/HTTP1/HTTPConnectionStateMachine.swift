@@ -6,7 +6,7 @@ import MonotonicTime
 /// - Requests are handed out one at a time (`.dispatch`), in order. Requests pipelined behind it wait in the
 ///   buffer and are parsed only once the server has queued the response, so responses go out in request order.
 /// - The header timeout runs from the connection's start for the first request, and from the first byte of each
-///   later one, until its head (and small body) is complete; a client trickling bytes gets 408 and is closed.
+///   later one, until its head and body are complete; a client trickling bytes gets 408 and is closed.
 /// - A keep-alive connection with nothing in progress is closed silently after the idle timeout, and one whose
 ///   queued responses are not all written within the write timeout (a client not reading) is closed too.
 /// - After a response that closes the connection, input is ignored and `.close` follows the last write.
@@ -20,9 +20,9 @@ public struct HTTPConnectionStateMachine: Sendable {
     public struct Configuration: Sendable, Equatable {
         /// The longest request head (request line, fields, final empty line); longer gets 431.
         public var maxHeadBytes: Int
-        /// The longest body accepted (and dropped) on methods other than GET and HEAD; longer gets 413.
+        /// The longest body accepted on methods other than GET and HEAD; longer gets 413.
         public var maxBodyBytes: Int
-        /// How long a request head (and its small body, if any) may take to arrive; then 408 and close.
+        /// How long a request head and its body may take to arrive; then 408 and close.
         public var headerTimeout: Duration
         /// How long a keep-alive connection may wait for its next request; then it is closed.
         public var idleTimeout: Duration
@@ -46,7 +46,7 @@ public struct HTTPConnectionStateMachine: Sendable {
         /// Nothing until the next event.
         case none
         /// Answer this request, then call `responseQueued(keepAlive:now:)`. No other request is handed out meanwhile.
-        case dispatch(HTTPRequestHead)
+        case dispatch(HTTPRequest)
         /// Queue `HTTPResponse(rejecting:)` for this error after any responses already queued, then call
         /// `writeCompleted(now:)` when everything is written; `.close` follows.
         case respondAndClose(HTTPRequestError)
@@ -217,10 +217,10 @@ public struct HTTPConnectionStateMachine: Sendable {
     /// Parses what is buffered: dispatches a complete request, rejects a bad one, or waits for more.
     private mutating func nextRequest(now: MonotonicInstant) -> Action {
         do {
-            if let head = try parser.next() {
+            if let request = try parser.next() {
                 phase = .dispatched
                 requestStart = nil
-                return .dispatch(head)
+                return .dispatch(request)
             }
         } catch {
             return reject(error, now: now)

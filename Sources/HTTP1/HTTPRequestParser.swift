@@ -5,9 +5,9 @@
 /// and other controls) are refused as soon as they arrive. Lines may end in CRLF or a bare LF (RFC 9112 §2.2), and
 /// empty lines before a request line are skipped.
 ///
-/// tally serves GET and HEAD only, so bodies are never handed out: a GET or HEAD with a body is refused (413), and
-/// another method may carry a Content-Length body up to `maxBodyBytes`, which is read and dropped before `next()`
-/// returns the head, so the server can answer 405 and keep the connection. Chunked bodies are refused (413).
+/// A GET or HEAD with a body is refused (413). Another method may carry a Content-Length body up to
+/// `maxBodyBytes`, which `next()` hands out with the head once all of it has arrived; the server answers what it
+/// does not serve with 405 and keeps the connection. Chunked bodies are refused (413).
 ///
 /// After `next()` throws, the parser stays failed: it throws the same error again and drops further input.
 public struct HTTPRequestParser: Sendable {
@@ -17,8 +17,8 @@ public struct HTTPRequestParser: Sendable {
         case requestLine
         /// Header lines, until the empty line that ends the head.
         case headerLines(PartialHead)
-        /// The rest of a body that will be dropped, then the head is returned.
-        case body(HTTPRequestHead, remaining: Int)
+        /// The body, `length` bytes from `scanned`; the request is returned once all of it is buffered.
+        case body(HTTPRequestHead, length: Int)
     }
 
     /// A head whose header section has not ended yet, with what the framing rules need to know.
@@ -36,6 +36,8 @@ public struct HTTPRequestParser: Sendable {
     public let maxHeadBytes: Int
     /// The longest body accepted on methods other than GET and HEAD.
     public let maxBodyBytes: Int
+    /// The largest body the buffer grows to hold ahead of time; a longer body grows it as it arrives.
+    private static let bodyReservation = 1 << 20
 
     private var buffer: [UInt8] = []
     /// The first byte of the request being read; bytes before it belong to requests already returned.
@@ -71,8 +73,8 @@ public struct HTTPRequestParser: Sendable {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    /// The next complete request head, or nil when more bytes are needed.
-    public mutating func next() throws(HTTPRequestError) -> HTTPRequestHead? {
+    /// The next complete request, or nil when more bytes are needed.
+    public mutating func next() throws(HTTPRequestError) -> HTTPRequest? {
         if let failure { throw failure }
         do {
             return try parseNext()
@@ -100,21 +102,18 @@ public struct HTTPRequestParser: Sendable {
         requestStart = 0
     }
 
-    private mutating func parseNext() throws(HTTPRequestError) -> HTTPRequestHead? {
+    private mutating func parseNext() throws(HTTPRequestError) -> HTTPRequest? {
         while true {
             switch state {
-            case .body(let head, let remaining):
-                let dropped = min(remaining, buffer.count - scanned)
-                scanned += dropped
-                guard dropped == remaining else {
-                    state = .body(head, remaining: remaining - dropped)
-                    return nil
-                }
-                return finish(head)
+            case .body(let head, let length):
+                guard buffer.count - scanned >= length else { return nil }
+                let body = Array(buffer[scanned..<(scanned + length)])
+                scanned += length
+                return finish(head, body: body)
             case .requestLine, .headerLines:
                 guard let line = try nextLine() else { return nil }
-                if let head = try process(line) {
-                    return head
+                if let request = try process(line) {
+                    return request
                 }
             }
         }
@@ -155,8 +154,8 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
-    /// Takes one complete head line; returns the head when it completes a request without a body.
-    private mutating func process(_ line: Range<Int>) throws(HTTPRequestError) -> HTTPRequestHead? {
+    /// Takes one complete head line; returns the request when the line completes one without a body.
+    private mutating func process(_ line: Range<Int>) throws(HTTPRequestError) -> HTTPRequest? {
         switch state {
         case .requestLine:
             guard !line.isEmpty else { return nil }
@@ -181,7 +180,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// Applies the Host and message framing rules (RFC 9112 §3.2, §6) once the head is complete.
-    private mutating func endHead(_ partial: PartialHead) throws(HTTPRequestError) -> HTTPRequestHead? {
+    private mutating func endHead(_ partial: PartialHead) throws(HTTPRequestError) -> HTTPRequest? {
         if partial.hostFieldCount > 1 || (partial.version == .http1_1 && partial.hostFieldCount == 0) {
             throw .invalidHost
         }
@@ -197,18 +196,19 @@ public struct HTTPRequestParser: Sendable {
         let head = HTTPRequestHead(
             method: partial.method, target: partial.target, version: partial.version, headers: partial.headers)
         guard bodyLength == 0 else {
-            state = .body(head, remaining: bodyLength)
+            buffer.reserveCapacity(scanned + min(bodyLength, Self.bodyReservation))
+            state = .body(head, length: bodyLength)
             return nil
         }
-        return finish(head)
+        return finish(head, body: [])
     }
 
     /// Marks the request as read and gets ready for the next one.
-    private mutating func finish(_ head: HTTPRequestHead) -> HTTPRequestHead {
+    private mutating func finish(_ head: HTTPRequestHead, body: [UInt8]) -> HTTPRequest {
         requestStart = scanned
         lineStart = scanned
         state = .requestLine
-        return head
+        return HTTPRequest(head: head, body: body)
     }
 
     /// `method SP request-target SP HTTP-version` (RFC 9112 §3): the method a token, the target printable ASCII

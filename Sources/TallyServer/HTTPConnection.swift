@@ -9,6 +9,8 @@ final class HTTPConnection: EventHandler, TimerHandler {
     private var socket: FileDescriptor?
     private var machine: HTTPConnectionStateMachine
     private unowned let server: HTTPServer
+    /// Answers this connection's requests: the web routes, or those of another listener.
+    private unowned let router: any HTTPRouter
     /// Byte chunks waiting to be written, in order: response heads and bodies as they are, so that a large scrape
     /// body is written from the buffer it was encoded in instead of being copied behind its head.
     private var output: [[UInt8]] = []
@@ -20,9 +22,10 @@ final class HTTPConnection: EventHandler, TimerHandler {
     let isOverLimit: Bool
 
     init(
-        socket: consuming FileDescriptor, server: HTTPServer, configuration: HTTPConnectionStateMachine.Configuration,
-        isOverLimit: Bool
+        socket: consuming FileDescriptor, server: HTTPServer, router: any HTTPRouter,
+        configuration: HTTPConnectionStateMachine.Configuration, isOverLimit: Bool
     ) {
+        self.router = router
         self.isOverLimit = isOverLimit
         self.socket = Optional(socket)
         self.server = server
@@ -103,8 +106,14 @@ final class HTTPConnection: EventHandler, TimerHandler {
         switch action {
         case .none:
             break
-        case .dispatch(let head):
-            server.route(head, on: self)
+        case .dispatch(let request):
+            guard !isOverLimit else {
+                var response = server.response(request.head, .serviceUnavailable, text: "too many connections\n")
+                response.keepAlive = false
+                respond(response, isHead: request.head.method == .head)
+                return
+            }
+            router.route(request, on: self)
         case .respondAndClose(let error):
             let response = HTTPResponse(rejecting: error)
             server.countResponse(response.status.code)

@@ -5,9 +5,16 @@ import Logging
 import MetricsCore
 import SystemIO
 
-/// The HTTP side of tally: accepts connections, routes `GET`/`HEAD` on `/metrics`, `/`, `/-/healthy` and
-/// `/-/ready`, and hands scrapes to the workers. Lives on the event loop thread.
-final class HTTPServer {
+/// Answers the requests of one listener's connections; the HTTP server (its `/metrics` routes) is one.
+protocol HTTPRouter: AnyObject {
+    /// Answers `request`, now or later, with `connection.respond(_:isHead:)`.
+    func route(_ request: HTTPRequest, on connection: HTTPConnection)
+}
+
+/// The HTTP side of tally: accepts connections on every TCP listener, routes `GET`/`HEAD` on `/metrics`, `/`,
+/// `/-/healthy` and `/-/ready` of the web listeners, and hands scrapes to the workers. Other listeners (OTLP)
+/// bring their own router and connection limits; the connection limit is shared. Lives on the event loop thread.
+final class HTTPServer: HTTPRouter {
     struct Limits {
         /// Connections held at once; past it the longest-idle one is closed, or the newcomer gets 503.
         var maxConnections = 512
@@ -60,12 +67,21 @@ final class HTTPServer {
         readBuffer.deallocate()
     }
 
-    /// Starts accepting on a listener.
+    /// Starts accepting on a web listener (`/metrics` and the health routes).
     func serve(_ listener: StreamListener) throws(SystemError) {
+        try serve(listener, router: self, configuration: limits.connection)
+    }
+
+    /// Starts accepting on a listener whose requests `router` answers, each connection with `configuration`.
+    func serve(
+        _ listener: StreamListener, router: some HTTPRouter, configuration: HTTPConnectionStateMachine.Configuration
+    ) throws(SystemError) {
         listeners.append(listener)
         try listener.start(
             on: loop,
-            onAccept: { [unowned self] socket in accept(socket) },
+            onAccept: { [unowned self, unowned router] socket in
+                accept(socket, router: router, configuration: configuration)
+            },
             onError: { [logger] error in logger.warning("accept failed", metadata: ["error": "\(error)"]) })
     }
 
@@ -79,7 +95,10 @@ final class HTTPServer {
 
     var hasWorkInFlight: Bool { scrapesInFlight > 0 || connections.values.contains { !$0.isIdle } }
 
-    private func accept(_ socket: consuming FileDescriptor) {
+    private func accept(
+        _ socket: consuming FileDescriptor, router: any HTTPRouter,
+        configuration: HTTPConnectionStateMachine.Configuration
+    ) {
         var isOverLimit = false
         if connections.count - overLimitConnections >= limits.maxConnections {
             let idle = connections.values.filter { $0.isIdle && !$0.isOverLimit }.min { lhs, rhs in
@@ -97,7 +116,7 @@ final class HTTPServer {
             }
         }
         let connection = HTTPConnection(
-            socket: socket, server: self, configuration: limits.connection, isOverLimit: isOverLimit)
+            socket: socket, server: self, router: router, configuration: configuration, isOverLimit: isOverLimit)
         if isOverLimit { overLimitConnections += 1 }
         connections[ObjectIdentifier(connection)] = connection
         do {
@@ -124,15 +143,10 @@ final class HTTPServer {
         requests.add(1, labels: labels)
     }
 
-    /// Answers a request.
-    func route(_ head: HTTPRequestHead, on connection: HTTPConnection) {
+    /// Answers a request of a web listener.
+    func route(_ request: HTTPRequest, on connection: HTTPConnection) {
+        let head = request.head
         let isHead = head.method == .head
-        guard !connection.isOverLimit else {
-            var response = response(head, .serviceUnavailable, text: "too many connections\n")
-            response.keepAlive = false
-            connection.respond(response, isHead: isHead)
-            return
-        }
         guard head.method == .get || isHead else {
             connection.respond(
                 .methodNotAllowed(allowing: [.get, .head], keepAlive: head.keepAlive, requestVersion: head.version),
@@ -189,11 +203,13 @@ final class HTTPServer {
             })
     }
 
-    private func response(_ head: HTTPRequestHead, _ status: HTTPStatus, text: String) -> HTTPResponse {
+    /// A `text/plain` response to `head`.
+    func response(_ head: HTTPRequestHead, _ status: HTTPStatus, text: String) -> HTTPResponse {
         response(head, status, contentType: "text/plain; charset=utf-8", body: Array(text.utf8))
     }
 
-    private func response(
+    /// A response to `head` with `body` of `contentType`.
+    func response(
         _ head: HTTPRequestHead, _ status: HTTPStatus, contentType: String, body: [UInt8]
     )
         -> HTTPResponse

@@ -17,8 +17,8 @@ private func request(_ path: String, _ extra: String = "") -> String {
 
 /// The path of a dispatched request, or nil for any other action.
 private func dispatchedPath(_ action: HTTPConnectionStateMachine.Action) -> String? {
-    guard case .dispatch(let head) = action else { return nil }
-    return head.path
+    guard case .dispatch(let request) = action else { return nil }
+    return request.head.path
 }
 
 @Suite struct HTTPConnectionStateMachineTests {
@@ -221,11 +221,12 @@ private func dispatchedPath(_ action: HTTPConnectionStateMachine.Action) -> Stri
         let post = bytes("POST /metrics HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n01234")
         #expect(machine.received(post, now: at(1)) == .none)
         let action = machine.received(bytes("56789") + bytes(request("/")), now: at(2))
-        guard case .dispatch(let head) = action else {
+        guard case .dispatch(let request) = action else {
             Issue.record("expected a dispatch, got \(action)")
             return
         }
-        #expect(head.method == .other("POST"))
+        #expect(request.head.method == .other("POST"))
+        #expect(request.body == bytes("0123456789"))
         #expect(dispatchedPath(machine.responseQueued(keepAlive: true, now: at(3))) == "/")
     }
 
@@ -313,10 +314,11 @@ private func dispatchedPath(_ action: HTTPConnectionStateMachine.Action) -> Stri
     @Test func leavesHTTP10ConnectionsToTheResponse() throws {
         var machine = HTTPConnectionStateMachine(now: accepted)
         let action = machine.received(bytes("GET / HTTP/1.0\r\n\r\n"), now: at(1))
-        guard case .dispatch(let head) = action else {
+        guard case .dispatch(let request) = action else {
             Issue.record("expected a dispatch, got \(action)")
             return
         }
+        let head = request.head
         #expect(!head.keepAlive)
         #expect(machine.responseQueued(keepAlive: head.keepAlive, now: at(1)) == .none)
         #expect(machine.writeCompleted(now: at(1)) == .close)

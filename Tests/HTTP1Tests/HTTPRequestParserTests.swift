@@ -1,9 +1,10 @@
 import HTTP1
 import Testing
 
-/// What a parser made of some input: the heads it returned, then either an error or a wait for more bytes.
+/// What a parser made of some input: the heads and bodies it returned, then either an error or a wait for more bytes.
 private struct ParseOutcome: Equatable, CustomStringConvertible {
     var heads: [HTTPRequestHead] = []
+    var bodies: [[UInt8]] = []
     var error: HTTPRequestError?
 
     var description: String {
@@ -21,8 +22,9 @@ private func parse(_ bytes: [UInt8], chunkSize: Int = .max, maxBodyBytes: Int = 
         parser.append(Array(bytes[offset..<end]))
         offset = end
         do {
-            while let head = try parser.next() {
-                outcome.heads.append(head)
+            while let request = try parser.next() {
+                outcome.heads.append(request.head)
+                outcome.bodies.append(request.body)
             }
         } catch {
             outcome.error = error
@@ -151,7 +153,7 @@ struct MalformedRequestCase: CustomTestStringConvertible, Sendable {
             name: "GET with Content-Length 0", input: "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
             method: .get, target: "/", path: "/"),
         ValidRequestCase(
-            name: "POST body read and dropped",
+            name: "POST body handed out",
             input: "POST /metrics HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
             method: .other("POST"), target: "/metrics", path: "/metrics", headers: [("content-length", "5")]),
         ValidRequestCase(
@@ -348,14 +350,14 @@ struct MalformedRequestCase: CustomTestStringConvertible, Sendable {
     @Test func honoursAConfiguredHeadLimit() throws {
         var parser = HTTPRequestParser(maxHeadBytes: 27)
         parser.append(Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8))
-        #expect(try parser.next()?.path == "/")
+        #expect(try parser.next()?.head.path == "/")
         parser.append(Array("GET / HTTP/1.1\r\nHost: ab\r\n\r\n".utf8))
         #expect(throws: HTTPRequestError.headTooLarge(limit: 27)) { try parser.next() }
     }
 
     @Test func honoursAConfiguredBodyLimit() {
         let request = Array("PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc".utf8)
-        #expect(parse(request, maxBodyBytes: 3).heads.count == 1)
+        #expect(parse(request, maxBodyBytes: 3).bodies == [Array("abc".utf8)])
         #expect(parse(request, maxBodyBytes: 2) == ParseOutcome(error: .bodyTooLarge(limit: 2)))
     }
 
@@ -369,6 +371,7 @@ struct MalformedRequestCase: CustomTestStringConvertible, Sendable {
             #expect(outcome.error == nil)
             #expect(outcome.heads.map(\.target) == ["/metrics", "/x", "/-/ready"])
             #expect(outcome.heads.map(\.method) == [.get, .other("POST"), .head])
+            #expect(outcome.bodies == [[], Array("GET ".utf8), []])
         }
     }
 
@@ -377,7 +380,9 @@ struct MalformedRequestCase: CustomTestStringConvertible, Sendable {
         parser.append(Array("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 6\r\n\r\nab".utf8))
         #expect(try parser.next() == nil)
         parser.append(Array("cdef".utf8))
-        #expect(try parser.next()?.method == .other("POST"))
+        let request = try #require(try parser.next())
+        #expect(request.head.method == .other("POST"))
+        #expect(request.body == Array("abcdef".utf8))
         #expect(parser.bufferedByteCount == 0)
     }
 
@@ -407,7 +412,7 @@ struct MalformedRequestCase: CustomTestStringConvertible, Sendable {
             #expect(try parser.next() == nil, "after \(piece.debugDescription)")
         }
         parser.append(Array("\n".utf8))
-        #expect(try parser.next()?.target == "/")
+        #expect(try parser.next()?.head.target == "/")
     }
 }
 
