@@ -42,11 +42,14 @@ public struct ExpositionEncoder: Sendable {
         familyName.withUTF8 { name in
             appendMetadata(of: family.descriptor, name: name, to: &buffer)
             switch family.descriptor.type {
-            case .counter, .gauge:
+            case .counter, .gauge, .untyped:
                 appendSamples(of: family, name: name, to: &buffer)
             case .histogram:
                 guard let columns = family.histogram else { return }
                 appendHistogram(family, columns: columns, name: name, to: &buffer)
+            case .summary:
+                guard let columns = family.summary else { return }
+                appendSummary(family, columns: columns, name: name, to: &buffer)
             }
         }
     }
@@ -96,6 +99,8 @@ public struct ExpositionEncoder: Sendable {
         case .counter: buffer.appendASCII(" counter\n")
         case .gauge: buffer.appendASCII(" gauge\n")
         case .histogram: buffer.appendASCII(" histogram\n")
+        case .summary: buffer.appendASCII(" summary\n")
+        case .untyped: buffer.appendASCII(format == .openMetrics100 ? " unknown\n" : " untyped\n")
         }
     }
 
@@ -205,6 +210,45 @@ public struct ExpositionEncoder: Sendable {
         }
     }
 
+    /// The quantile, `_sum` and `_count` samples of every series of a summary family. Summaries come only from text
+    /// files and pushed text, so this path favours simplicity over the histogram path's single capacity check.
+    /// OpenMetrics leaves out the `_sum` and `_count` of a series whose sum is NaN or negative, as for histograms.
+    private func appendSummary(
+        _ family: MetricFamilySnapshot, columns: SummaryColumns, name: UnsafeBufferPointer<UInt8>,
+        to buffer: inout [UInt8]
+    ) {
+        let labelSets = family.labelSets
+        let sums = family.values
+        for series in labelSets.indices {
+            labelSets[series].withEncodedBytes { labels in
+                for position in columns.quantileRange(ofSeries: series) {
+                    buffer.append(contentsOf: name)
+                    buffer.append(UInt8(ascii: "{"))
+                    if !labels.isEmpty {
+                        buffer.append(contentsOf: labels)
+                        buffer.append(UInt8(ascii: ","))
+                    }
+                    buffer.appendASCII("quantile=\"")
+                    format.appendBucketBound(columns.quantiles[position], to: &buffer)
+                    buffer.appendASCII("\"} ")
+                    appendNumber(columns.quantileValues[position], to: &buffer)
+                    buffer.append(UInt8(ascii: "\n"))
+                }
+                let sum = sums[series]
+                guard format == .prometheusText004 || sum >= 0 else { return }
+                buffer.write(minimumCapacity: 2 * (name.count + labels.count + 12 + ByteWriter.maximumNumberLength)) {
+                    writer in
+                    Self.writeSampleStart(name: name, suffix: "_sum", labels: labels, to: &writer)
+                    writer.writeNumber(sum)
+                    writer.write(UInt8(ascii: "\n"))
+                    Self.writeSampleStart(name: name, suffix: "_count", labels: labels, to: &writer)
+                    writer.writeDecimal(columns.counts[series])
+                    writer.write(UInt8(ascii: "\n"))
+                }
+            }
+        }
+    }
+
     /// Writes `<name>_bucket{` and the series' labels followed by a comma, ready for the `le` label.
     @inline(__always)
     private static func writeBucketPrefix(
@@ -253,6 +297,8 @@ public struct ExpositionEncoder: Sendable {
             let line = nameLength + labelLength + 32
             if let columns = family.histogram {
                 total += family.count * (columns.upperBounds.count + 3) * (line + 16)
+            } else if let columns = family.summary {
+                total += (columns.quantiles.count + 2 * family.count) * (line + 16)
             } else {
                 total += family.count * line
             }

@@ -56,6 +56,18 @@ public struct HostCollectorOptions: Sendable {
     /// `--collector.netdev.device-include`: the only interfaces to report.
     public var netDevDeviceInclude: String?
 
+    /// `--collector.textfile.directory` (repeatable): directories whose `*.prom` files are read at every collection.
+    /// The textfile collector does nothing while this is empty (node_exporter's default).
+    public var textfileDirectories: [String]
+    /// `--collector.textfile.max-age`: a file whose mtime is older than this is left out and counted as `stale`;
+    /// nil (the default) serves files of any age.
+    public var textfileMaxAge: Duration?
+    /// `--collector.textfile.max-size`: the largest file read, in bytes (default ``defaultTextfileMaxSize``); a
+    /// larger one is left out and counted as `too_large`.
+    public var textfileMaxSize: Int
+    /// The current time in seconds since the Unix epoch, against which `textfileMaxAge` is measured; tests fix it.
+    public var wallClock: @Sendable () -> Double
+
     /// The size of a memory page in bytes, which turns the resident pages of /proc/self/stat into
     /// `process_resident_memory_bytes`; fixed in tests so that the output does not depend on the machine.
     public var pageSize: Int
@@ -63,6 +75,11 @@ public struct HostCollectorOptions: Sendable {
     /// node_exporter's `--collector.diskstats.device-exclude` default: partitions, RAM disks, loop and floppy
     /// devices.
     public static let defaultDiskStatsDeviceExclude = #"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"#
+    /// The default `--collector.textfile.max-size`: 4 MiB, some 40,000 series.
+    public static let defaultTextfileMaxSize = 4 << 20
+    /// The largest `--collector.textfile.max-size` accepted: 1 GiB.
+    public static let maximumTextfileMaxSize = 1 << 30
+
     /// node_exporter's `--collector.filesystem.mount-points-exclude` default.
     public static let defaultMountPointsExclude =
         "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
@@ -85,11 +102,20 @@ public struct HostCollectorOptions: Sendable {
         filesystemStatWorkers = 4
         filesystemStats = SystemFilesystemStats()
         clock = .system
+        textfileDirectories = []
+        textfileMaxAge = nil
+        textfileMaxSize = Self.defaultTextfileMaxSize
+        wallClock = {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        }
         pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     /// Checks every option: include and exclude patterns of one collector given together, a pattern that is not a
-    /// valid regular expression, a non-positive timeout or worker count, or an empty root path. The error names the
+    /// valid regular expression, a non-positive timeout, worker count or text file age, a text file size out of
+    /// range, or an empty root path or text file directory. The error names the
     /// flag.
     public func validate() throws(HostCollectorError) {
         _ = try diskStatsFilter()
@@ -103,6 +129,17 @@ public struct HostCollectorOptions: Sendable {
             throw .invalidOption(flag: "--collector.filesystem.stat-workers", reason: "must be at least 1")
         }
         guard !rootFS.isEmpty else { throw .invalidOption(flag: "--path.rootfs", reason: "must not be empty") }
+        guard textfileDirectories.allSatisfy({ !$0.isEmpty }) else {
+            throw .invalidOption(flag: "--collector.textfile.directory", reason: "must not be empty")
+        }
+        if let maxAge = textfileMaxAge, maxAge <= .zero {
+            throw .invalidOption(flag: "--collector.textfile.max-age", reason: "must be greater than 0")
+        }
+        guard textfileMaxSize >= 1, textfileMaxSize <= Self.maximumTextfileMaxSize else {
+            throw .invalidOption(
+                flag: "--collector.textfile.max-size",
+                reason: "must be between 1 and \(Self.maximumTextfileMaxSize) bytes")
+        }
         guard pageSize > 0 else { throw .invalidOption(flag: "page size", reason: "must be greater than 0") }
     }
 

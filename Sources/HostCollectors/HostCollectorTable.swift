@@ -23,8 +23,38 @@ public enum HostCollectorTable {
         public let name: String
         /// Whether it runs unless turned off (or unless `--collector.disable-defaults`).
         public let isEnabledByDefault: Bool
-        /// Creates the collector's instruments on `meter` and adds its callback.
-        let factory: @Sendable (Meter, CollectorContext) throws(HostCollectorError) -> Void
+        let factory: Factory
+
+        /// How the collector joins a registry.
+        enum Factory: Sendable {
+            /// Creates the collector's instruments on a meter named like the collector, and adds its callback.
+            case meter(@Sendable (Meter, CollectorContext) throws(HostCollectorError) -> Void)
+            /// Creates a producer of its own, for a collector whose families are not known in advance (text
+            /// files), or nil when the options leave it nothing to do.
+            case producer(
+                @Sendable (CollectorContext, MetricRegistry) throws(HostCollectorError) -> (any MetricProducer)?)
+        }
+
+        init(
+            name: String, isEnabledByDefault: Bool,
+            factory: @escaping @Sendable (Meter, CollectorContext) throws(HostCollectorError) -> Void
+        ) {
+            self.name = name
+            self.isEnabledByDefault = isEnabledByDefault
+            self.factory = .meter(factory)
+        }
+
+        init(
+            name: String, isEnabledByDefault: Bool,
+            producer:
+                @escaping @Sendable (CollectorContext, MetricRegistry) throws(HostCollectorError) -> (
+                    any MetricProducer
+                )?
+        ) {
+            self.name = name
+            self.isEnabledByDefault = isEnabledByDefault
+            self.factory = .producer(producer)
+        }
     }
 
     /// Every collector, by name.
@@ -36,6 +66,7 @@ public enum HostCollectorTable {
         Entry(name: "meminfo", isEnabledByDefault: true, factory: MeminfoCollector.register),
         Entry(name: "netdev", isEnabledByDefault: true, factory: NetDevCollector.register),
         Entry(name: "stat", isEnabledByDefault: true, factory: StatCollector.register),
+        Entry(name: "textfile", isEnabledByDefault: true, producer: TextfileCollector.make),
     ]
 
     /// The collector names with whether each runs by default, for help texts.
@@ -59,8 +90,9 @@ public enum HostCollectorTable {
         return entries.map(\.name).filter { enabled[$0] == true }
     }
 
-    /// Creates one meter per collector in `enabled` (named like the collector, reporting its status), in table
-    /// order. The options are validated first, so an invalid option registers nothing.
+    /// Creates one meter per collector in `enabled` (named like the collector, reporting its status), or the
+    /// collector's own producer, in table order. The options are validated first, so an invalid option registers
+    /// nothing.
     public static func register(
         enabled: [String], options: HostCollectorOptions, registry: MetricRegistry
     ) throws(HostCollectorError) {
@@ -70,8 +102,12 @@ public enum HostCollectorTable {
         }
         let context = CollectorContext(options: options)
         for entry in entries where enabled.contains(entry.name) {
-            let meter = registry.makeMeter(name: entry.name, reportsCollectorStatus: true)
-            try entry.factory(meter, context)
+            switch entry.factory {
+            case .meter(let factory):
+                try factory(registry.makeMeter(name: entry.name, reportsCollectorStatus: true), context)
+            case .producer(let factory):
+                if let producer = try factory(context, registry) { registry.register(producer) }
+            }
         }
     }
 }

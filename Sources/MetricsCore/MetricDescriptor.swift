@@ -3,6 +3,11 @@ public enum MetricType: String, Sendable, Hashable, CaseIterable {
     case counter
     case gauge
     case histogram
+    /// Quantiles with a sum and a count; only families read from other exporters' text (text files) have this type.
+    case summary
+    /// A value of no declared type (text 0.0.4 `untyped`, OpenMetrics `unknown`); only families read from other
+    /// exporters' text have this type.
+    case untyped
 }
 
 /// What a metric family is called and how it is exposed.
@@ -58,8 +63,9 @@ public struct MetricDescriptor: Sendable, Hashable {
     public var reservedNames: [String] {
         switch type {
         case .counter: [name, name + "_total", name + "_created"]
-        case .gauge: [name]
+        case .gauge, .untyped: [name]
         case .histogram: [name, name + "_bucket", name + "_sum", name + "_count", name + "_created"]
+        case .summary: [name, name + "_sum", name + "_count", name + "_created"]
         }
     }
 }

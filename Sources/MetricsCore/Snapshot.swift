@@ -12,28 +12,33 @@ public struct MetricFamilySnapshot: Sendable {
     public let storedValues: [Double]
     /// The storage positions in exposition order; nil when the columns are already in that order.
     public let order: [Int]?
-    /// The buckets and counts of a histogram family, in exposition order; nil for counters and gauges.
+    /// The buckets and counts of a histogram family, in exposition order; nil for other types.
     public let histogram: HistogramColumns?
+    /// The quantiles and counts of a summary family, in exposition order; nil for other types.
+    public let summary: SummaryColumns?
 
-    /// Creates the snapshot of a counter or gauge family from columns in exposition order.
+    /// Creates the snapshot of a counter, gauge or untyped family from columns in exposition order.
     public init(descriptor: MetricDescriptor, labelSets: [LabelSet], values: [Double]) {
-        precondition(descriptor.type != .histogram && labelSets.count == values.count)
+        precondition(descriptor.type != .histogram && descriptor.type != .summary && labelSets.count == values.count)
         self.descriptor = descriptor
         self.storedLabelSets = labelSets
         self.storedValues = values
         self.order = nil
         self.histogram = nil
+        self.summary = nil
     }
 
     /// Creates the snapshot of a counter or gauge family as a view of a store's slots: series `i` is at slot
     /// `order[i]` of both arrays.
     public init(descriptor: MetricDescriptor, slotLabelSets: [LabelSet], slotValues: [Double], order: [Int]) {
-        precondition(descriptor.type != .histogram && slotLabelSets.count == slotValues.count)
+        precondition(
+            descriptor.type != .histogram && descriptor.type != .summary && slotLabelSets.count == slotValues.count)
         self.descriptor = descriptor
         self.storedLabelSets = slotLabelSets
         self.storedValues = slotValues
         self.order = order
         self.histogram = nil
+        self.summary = nil
     }
 
     /// Creates the snapshot of a histogram family.
@@ -46,6 +51,19 @@ public struct MetricFamilySnapshot: Sendable {
         self.storedValues = sums
         self.order = nil
         self.histogram = histogram
+        self.summary = nil
+    }
+
+    /// Creates the snapshot of a summary family.
+    public init(descriptor: MetricDescriptor, labelSets: [LabelSet], sums: [Double], summary: SummaryColumns) {
+        precondition(descriptor.type == .summary && labelSets.count == sums.count)
+        precondition(summary.counts.count == labelSets.count && summary.quantileStarts.count == labelSets.count + 1)
+        self.descriptor = descriptor
+        self.storedLabelSets = labelSets
+        self.storedValues = sums
+        self.order = nil
+        self.histogram = nil
+        self.summary = summary
     }
 
     /// The number of series.
@@ -109,6 +127,33 @@ public struct HistogramColumns: Sendable {
     public func cumulativeCounts(ofSeries index: Int) -> ArraySlice<UInt64> {
         let width = upperBounds.count
         return cumulativeCounts[index * width..<(index + 1) * width]
+    }
+}
+
+/// The quantiles of every series of a summary family, series after series. Series may have different quantiles.
+public struct SummaryColumns: Sendable {
+    /// Series `i` has the quantiles at positions `quantileStarts[i]..<quantileStarts[i + 1]`; one element more than
+    /// there are series.
+    public let quantileStarts: [Int]
+    /// The quantiles (`quantile` label), ascending within each series.
+    public let quantiles: [Double]
+    /// The value of each quantile.
+    public let quantileValues: [Double]
+    /// The number of observations of each series.
+    public let counts: [UInt64]
+
+    public init(quantileStarts: [Int], quantiles: [Double], quantileValues: [Double], counts: [UInt64]) {
+        precondition(quantileStarts.count == counts.count + 1 && quantiles.count == quantileValues.count)
+        precondition(quantileStarts.first == 0 && quantileStarts.last == quantiles.count)
+        self.quantileStarts = quantileStarts
+        self.quantiles = quantiles
+        self.quantileValues = quantileValues
+        self.counts = counts
+    }
+
+    /// The positions of the quantiles of one series.
+    public func quantileRange(ofSeries index: Int) -> Range<Int> {
+        quantileStarts[index]..<quantileStarts[index + 1]
     }
 }
 

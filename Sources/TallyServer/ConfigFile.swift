@@ -178,7 +178,8 @@ private struct NodeReader {
         var rule = ViewRule(pattern: NamePattern(try string(match, "match")))
         if let type = fields["type"] {
             let name = try string(type, "type")
-            guard let metricType = MetricType(rawValue: name) else {
+            guard let metricType = MetricType(rawValue: name), [.counter, .gauge, .histogram].contains(metricType)
+            else {
                 throw error(type, "type \"\(name)\" is not counter, gauge or histogram")
             }
             rule.type = metricType

@@ -21,6 +21,61 @@ struct ExpositionEncoderTests {
         #expect(Self.encode(empty, .openMetrics100) == "# EOF\n")
     }
 
+    @Test("an untyped family is untyped in text 0.0.4 and unknown in OpenMetrics")
+    func untyped() throws {
+        let snapshot = MetricsSnapshot(families: [
+            MetricFamilySnapshot(
+                descriptor: try MetricDescriptor(name: "job_up", type: .untyped, help: "Read from a file."),
+                labelSets: [.empty], values: [1])
+        ])
+        #expect(
+            Self.encode(snapshot, .prometheusText004)
+                == "# HELP job_up Read from a file.\n# TYPE job_up untyped\njob_up 1\n")
+        #expect(
+            Self.encode(snapshot, .openMetrics100)
+                == "# TYPE job_up unknown\n# HELP job_up Read from a file.\njob_up 1\n# EOF\n")
+    }
+
+    @Test("a summary writes its quantiles in order, then _sum and _count; OpenMetrics leaves out a negative sum")
+    func summary() throws {
+        let snapshot = MetricsSnapshot(families: [
+            MetricFamilySnapshot(
+                descriptor: try MetricDescriptor(name: "rpc_seconds", type: .summary, help: "", unit: "seconds"),
+                labelSets: [.empty, LabelSet(["service": "a"]), LabelSet(["service": "b"])], sums: [0, 80.5, -1],
+                summary: SummaryColumns(
+                    quantileStarts: [0, 0, 2, 3], quantiles: [0.5, 0.99, 1], quantileValues: [0.25, 1.5, 7],
+                    counts: [0, 120, 3]))
+        ])
+        #expect(
+            Self.encode(snapshot, .prometheusText004) == """
+                # TYPE rpc_seconds summary
+                rpc_seconds_sum 0
+                rpc_seconds_count 0
+                rpc_seconds{service="a",quantile="0.5"} 0.25
+                rpc_seconds{service="a",quantile="0.99"} 1.5
+                rpc_seconds_sum{service="a"} 80.5
+                rpc_seconds_count{service="a"} 120
+                rpc_seconds{service="b",quantile="1"} 7
+                rpc_seconds_sum{service="b"} -1
+                rpc_seconds_count{service="b"} 3
+
+                """)
+        #expect(
+            Self.encode(snapshot, .openMetrics100) == """
+                # TYPE rpc_seconds summary
+                # UNIT rpc_seconds seconds
+                rpc_seconds_sum 0
+                rpc_seconds_count 0
+                rpc_seconds{service="a",quantile="0.5"} 0.25
+                rpc_seconds{service="a",quantile="0.99"} 1.5
+                rpc_seconds_sum{service="a"} 80.5
+                rpc_seconds_count{service="a"} 120
+                rpc_seconds{service="b",quantile="1.0"} 7
+                # EOF
+
+                """)
+    }
+
     @Test("a counter is announced under its sample name in text 0.0.4 and its family name in OpenMetrics")
     func counter() throws {
         let snapshot = MetricsSnapshot(families: [

@@ -128,9 +128,11 @@ struct ExternalParserTests {
         return snapshot.families.map { family in
             let descriptor = family.descriptor
             var samples: [ParsedSample] = []
-            func add(_ suffix: String, _ labels: LabelSet, _ value: Double, le: String? = nil) {
+            func add(_ suffix: String, _ labels: LabelSet, _ value: Double, le: String? = nil, quantile: String? = nil)
+            {
                 var labelDictionary = Dictionary(uniqueKeysWithValues: labels.labels.map { ($0.name, $0.value) })
                 labelDictionary["le"] = le
+                labelDictionary["quantile"] = quantile
                 samples.append(ParsedSample(name: descriptor.name + suffix, labels: labelDictionary, value: "\(value)"))
             }
             for (series, labels) in family.labelSets.enumerated() {
@@ -138,8 +140,21 @@ struct ExternalParserTests {
                 switch descriptor.type {
                 case .counter:
                     if !isOpenMetrics || value >= 0 { add("_total", labels, value) }
-                case .gauge:
+                case .gauge, .untyped:
                     add("", labels, value)
+                case .summary:
+                    guard let columns = family.summary else { break }
+                    for position in columns.quantileRange(ofSeries: series) {
+                        var quantile: [UInt8] = []
+                        format.appendBucketBound(columns.quantiles[position], to: &quantile)
+                        add(
+                            "", labels, columns.quantileValues[position],
+                            quantile: String(decoding: quantile, as: UTF8.self))
+                    }
+                    if !isOpenMetrics || value >= 0 {
+                        add("_sum", labels, value)
+                        add("_count", labels, Double(columns.counts[series]))
+                    }
                 case .histogram:
                     guard let columns = family.histogram else { break }
                     for (bucket, count) in columns.cumulativeCounts(ofSeries: series).enumerated() {
