@@ -91,12 +91,13 @@ final class TextfileCollector: MetricProducer {
         let message: String
     }
 
-    /// The creator of the `textfile` entry of ``HostCollectorTable``: nil without directories.
+    /// The creator of the `textfile` entry of ``HostCollectorTable``. Without directories it still exposes
+    /// `node_textfile_scrape_error` 0, as node_exporter does, which node-mixin's NodeTextFileCollectorScrapeError
+    /// alert reads.
     @Sendable static func make(
         context: CollectorContext, registry: MetricRegistry
     ) throws(HostCollectorError) -> (any MetricProducer)? {
-        guard !context.options.textfileDirectories.isEmpty else { return nil }
-        return try TextfileCollector(options: context.options, registry: registry)
+        try TextfileCollector(options: context.options, registry: registry)
     }
 
     init(options: HostCollectorOptions, registry: MetricRegistry) throws(HostCollectorError) {

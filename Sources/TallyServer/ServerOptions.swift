@@ -53,6 +53,12 @@ public struct ServerOptions: Sendable {
     public var netDeviceExclude: String?
     /// `--collector.netdev.device-include`.
     public var netDeviceInclude: String?
+    /// `--collector.textfile.directory`, repeatable: directories whose `*.prom` files join every scrape.
+    public var textfileDirectories: [String] = []
+    /// `--collector.textfile.max-age`: files older than this are left out; nil keeps every file.
+    public var textfileMaxAge: Duration?
+    /// `--collector.textfile.max-size`: larger files are left out.
+    public var textfileMaxSize = 4 << 20
     /// `--push.socket`: the stream push socket; empty turns it off.
     public var pushSocket: String = PushSocketPaths.serverStreamSocket
     /// `--push.datagram-socket`: the datagram push socket; empty turns it off.
@@ -94,6 +100,9 @@ public struct ServerOptions: Sendable {
         collectors.filesystemStatWorkers = statWorkers
         collectors.netDevDeviceExclude = netDeviceExclude
         collectors.netDevDeviceInclude = netDeviceInclude
+        collectors.textfileDirectories = textfileDirectories
+        collectors.textfileMaxAge = textfileMaxAge
+        collectors.textfileMaxSize = textfileMaxSize
         return collectors
     }
 

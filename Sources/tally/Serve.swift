@@ -101,6 +101,21 @@ struct Serve: ParsableCommand {
     var netDeviceInclude: String?
 
     @Option(
+        name: .customLong("collector.textfile.directory"),
+        help: "Directory whose *.prom files are read at each scrape (repeatable).")
+    var textfileDirectories: [String] = []
+
+    @Option(
+        name: .customLong("collector.textfile.max-age"),
+        help: "Leave out, and count as stale, text files not modified for this long (default: off).")
+    var textfileMaxAge: String?
+
+    @Option(
+        name: .customLong("collector.textfile.max-size"),
+        help: "Leave out, and count as too_large, text files larger than this many bytes.")
+    var textfileMaxSize = 4 << 20
+
+    @Option(
         name: .customLong("push.socket"),
         help: "Stream push socket (TALLY_PUSH_SOCKET sets the default; empty turns it off).")
     var pushSocket = PushSocketPaths.serverStreamSocket
@@ -166,6 +181,9 @@ struct Serve: ParsableCommand {
         options.statWorkers = statWorkers
         options.netDeviceExclude = netDeviceExclude
         options.netDeviceInclude = netDeviceInclude
+        options.textfileDirectories = textfileDirectories
+        options.textfileMaxAge = try textfileMaxAge.map { try duration($0, "--collector.textfile.max-age") }
+        options.textfileMaxSize = textfileMaxSize
         options.listenAddresses = listenAddresses
         options.usesSystemdSockets = systemdSocket
         options.telemetryPath = telemetryPath

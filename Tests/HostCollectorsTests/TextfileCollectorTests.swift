@@ -190,11 +190,12 @@ extension MetricsSnapshot {
         #expect(snapshot.family(sample: "tally_textfile_errors_total") == nil)
     }
 
-    @Test func doesNothingWithoutADirectory() throws {
+    @Test func exposesOnlyANoErrorFlagWithoutADirectory() throws {
         let registry = try makeRegistry(collectors: ["textfile"], options: textfileOptions([]))
         let snapshot = registry.collect()
-        #expect(snapshot.family(named: "node_textfile_scrape_error") == nil)
-        #expect(snapshot.success("textfile") == nil)
+        #expect(snapshot.value("node_textfile_scrape_error") == 0)
+        #expect(snapshot.family(named: "node_textfile_mtime_seconds") == nil)
+        #expect(snapshot.success("textfile") == 1)
     }
 
     @Test func leavesOutAFileOlderThanTheMaximumAgeButKeepsItsMtime() throws {
