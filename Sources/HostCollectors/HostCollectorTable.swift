@@ -36,6 +36,8 @@ public enum HostCollectorTable {
         Entry(name: "meminfo", isEnabledByDefault: true, factory: MeminfoCollector.register),
         Entry(name: "netdev", isEnabledByDefault: true, factory: NetDevCollector.register),
         Entry(name: "stat", isEnabledByDefault: true, factory: StatCollector.register),
+        Entry(name: "netclass", isEnabledByDefault: true, factory: NetClassCollector.register),
+        Entry(name: "bonding", isEnabledByDefault: true, factory: BondingCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.
