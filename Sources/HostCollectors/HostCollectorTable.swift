@@ -38,6 +38,8 @@ public enum HostCollectorTable {
         Entry(name: "stat", isEnabledByDefault: true, factory: StatCollector.register),
         Entry(name: "netclass", isEnabledByDefault: true, factory: NetClassCollector.register),
         Entry(name: "bonding", isEnabledByDefault: true, factory: BondingCollector.register),
+        Entry(name: "thermal_zone", isEnabledByDefault: true, factory: ThermalZoneCollector.register),
+        Entry(name: "cpufreq", isEnabledByDefault: true, factory: CPUFreqCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.
