@@ -40,6 +40,7 @@ public enum HostCollectorTable {
         Entry(name: "bonding", isEnabledByDefault: true, factory: BondingCollector.register),
         Entry(name: "thermal_zone", isEnabledByDefault: true, factory: ThermalZoneCollector.register),
         Entry(name: "cpufreq", isEnabledByDefault: true, factory: CPUFreqCollector.register),
+        Entry(name: "powersupplyclass", isEnabledByDefault: true, factory: PowerSupplyClassCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.
