@@ -41,6 +41,7 @@ public enum HostCollectorTable {
         Entry(name: "thermal_zone", isEnabledByDefault: true, factory: ThermalZoneCollector.register),
         Entry(name: "cpufreq", isEnabledByDefault: true, factory: CPUFreqCollector.register),
         Entry(name: "powersupplyclass", isEnabledByDefault: true, factory: PowerSupplyClassCollector.register),
+        Entry(name: "hwmon", isEnabledByDefault: true, factory: HwmonCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.
