@@ -67,6 +67,14 @@ public struct HostCollectorOptions: Sendable {
     public var textfileMaxSize: Int
     /// The current time in seconds since the Unix epoch, against which `textfileMaxAge` is measured; tests fix it.
     public var wallClock: @Sendable () -> Double
+    /// `--collector.netclass.ignored-devices`: interfaces the netclass collector leaves out (default `^$`).
+    public var netClassIgnoredDevices = "^$"
+    /// `--collector.netclass.ignore-invalid-speed`: leave out `node_network_speed_bytes` of interfaces whose speed is
+    /// negative (unknown) instead of exposing -125000 (default false).
+    public var netClassIgnoreInvalidSpeed = false
+    /// `--collector.powersupply.ignored-supplies`: power supplies the powersupplyclass collector leaves out (default
+    /// `^$`).
+    public var powerSupplyIgnoredSupplies = "^$"
 
     /// The size of a memory page in bytes, which turns the resident pages of /proc/self/stat into
     /// `process_resident_memory_bytes`; fixed in tests so that the output does not depend on the machine.
@@ -122,6 +130,8 @@ public struct HostCollectorOptions: Sendable {
         _ = try mountPointFilter()
         _ = try fsTypeFilter()
         _ = try netDevFilter()
+        _ = try netClassFilter()
+        _ = try powerSupplyFilter()
         guard filesystemMountTimeout > .zero else {
             throw .invalidOption(flag: "--collector.filesystem.mount-timeout", reason: "must be greater than 0")
         }
@@ -169,6 +179,18 @@ public struct HostCollectorOptions: Sendable {
         try NameFilter(
             exclude: netDevDeviceExclude, include: netDevDeviceInclude, defaultExclude: "",
             excludeFlag: "--collector.netdev.device-exclude", includeFlag: "--collector.netdev.device-include")
+    }
+
+    func netClassFilter() throws(HostCollectorError) -> NameFilter {
+        try NameFilter(
+            exclude: netClassIgnoredDevices, include: nil, defaultExclude: "",
+            excludeFlag: "--collector.netclass.ignored-devices", includeFlag: "")
+    }
+
+    func powerSupplyFilter() throws(HostCollectorError) -> NameFilter {
+        try NameFilter(
+            exclude: powerSupplyIgnoredSupplies, include: nil, defaultExclude: "",
+            excludeFlag: "--collector.powersupply.ignored-supplies", includeFlag: "")
     }
 }
 

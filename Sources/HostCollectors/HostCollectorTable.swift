@@ -59,14 +59,20 @@ public enum HostCollectorTable {
 
     /// Every collector, by name.
     public static let entries: [Entry] = [
+        Entry(name: "bonding", isEnabledByDefault: true, factory: BondingCollector.register),
         Entry(name: "cpu", isEnabledByDefault: true, factory: CPUCollector.register),
+        Entry(name: "cpufreq", isEnabledByDefault: true, factory: CPUFreqCollector.register),
         Entry(name: "diskstats", isEnabledByDefault: true, factory: DiskStatsCollector.register),
         Entry(name: "filesystem", isEnabledByDefault: true, factory: FilesystemCollector.register),
+        Entry(name: "hwmon", isEnabledByDefault: true, factory: HwmonCollector.register),
         Entry(name: "loadavg", isEnabledByDefault: true, factory: LoadAvgCollector.register),
         Entry(name: "meminfo", isEnabledByDefault: true, factory: MeminfoCollector.register),
+        Entry(name: "netclass", isEnabledByDefault: true, factory: NetClassCollector.register),
         Entry(name: "netdev", isEnabledByDefault: true, factory: NetDevCollector.register),
+        Entry(name: "powersupplyclass", isEnabledByDefault: true, factory: PowerSupplyClassCollector.register),
         Entry(name: "stat", isEnabledByDefault: true, factory: StatCollector.register),
         Entry(name: "textfile", isEnabledByDefault: true, producer: TextfileCollector.make),
+        Entry(name: "thermal_zone", isEnabledByDefault: true, factory: ThermalZoneCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.

@@ -1,3 +1,4 @@
+import Glibc
 import MetricsCore
 import ProcFS
 import Synchronization
@@ -5,6 +6,9 @@ import Synchronization
 /// node_exporter's `netdev` collector reading /proc/net/dev (its `--no-collector.netdev.netlink` path): the 16
 /// counters of each interface as `node_network_<field>_total{device}`, with node_exporter's legacy field names
 /// (collector/netdev_linux.go).
+///
+/// node_exporter's default, netlink, also reports `node_network_receive_nohandler_total`, which /proc/net/dev lacks;
+/// it comes from /sys/class/net/<device>/statistics/rx_nohandler, for the devices that have that file.
 final class NetDevCollector: Sendable {
     /// The exposed field names, in the order of the columns of /proc/net/dev.
     static let fields = [
@@ -26,7 +30,9 @@ final class NetDevCollector: Sendable {
     private let filter: NameFilter
     /// One counter per element of ``fields``.
     private let counters: [ObservableInstrument]
-    private let layout = Mutex(DeviceLayout<LabelSet>())
+    private let noHandler: ObservableInstrument
+    private let sysFS: SysFS
+    private let layout = Mutex(DeviceLayout<Interface>())
 
     static func register(on meter: Meter, context: CollectorContext) throws(HostCollectorError) {
         let collector = try NetDevCollector(meter: meter, options: context.options)
@@ -36,26 +42,32 @@ final class NetDevCollector: Sendable {
     private init(meter: Meter, options: HostCollectorOptions) throws(HostCollectorError) {
         file = KernelFile(path: options.procFS.path("net/dev"))
         filter = try options.netDevFilter()
-        counters = try InstrumentFactory(meter: meter).make(
+        sysFS = options.sysFS
+        let instruments = try InstrumentFactory(meter: meter).make(
             zip(Self.fields, Self.help).map { field, help in
                 .counter(
                     "node_network_\(field)_total", unit: field.hasSuffix("_bytes") ? "By" : "",
                     help: help + " Per interface.")
-            })
+            } + [
+                .counter(
+                    "node_network_receive_nohandler_total",
+                    help: "Packets received and dropped for want of a protocol handler. Per interface.")
+            ])
+        counters = Array(instruments[..<Self.fields.count])
+        noHandler = instruments[Self.fields.count]
     }
 
     func collect(into recorder: inout ObservationRecorder) throws {
         let interfaces = try file.parse(NetDevStats.parse)
-        layout.withLock { layout in
+        try layout.withLock { (layout) throws(ProcFSError) in
             layout.update(
                 count: interfaces.count, name: { interfaces[$0].device },
-                makeEntry: { device in
-                    filter.admits(device) ? LabelSet(sortedUniqueLabels: [Label("device", device)]) : nil
-                },
-                labels: { $0 })
+                makeEntry: { device in filter.admits(device) ? Interface(device: device, sysFS: sysFS) : nil },
+                labels: \.labels)
             let slots = layout.slots
             for position in layout.order {
-                guard let labels = slots[position] else { continue }
+                guard let interface = slots[position] else { continue }
+                let labels = interface.labels
                 let row = interfaces[position]
                 recorder.observe(counters[0], Double(row.receiveBytes), labels: labels)
                 recorder.observe(counters[1], Double(row.receivePackets), labels: labels)
@@ -73,7 +85,23 @@ final class NetDevCollector: Sendable {
                 recorder.observe(counters[13], Double(row.transmitCollisions), labels: labels)
                 recorder.observe(counters[14], Double(row.transmitCarrierErrors), labels: labels)
                 recorder.observe(counters[15], Double(row.transmitCompressed), labels: labels)
+                if let bytes = try interface.noHandlerFile.readAttribute(skipping: [ENOENT]) {
+                    let value = try interface.noHandlerFile.parse(bytes, by: SysFSAttribute.parseUnsigned)
+                    recorder.observe(noHandler, Double(value), labels: labels)
+                }
             }
+        }
+    }
+
+    /// The label set and sysfs counter of one interface.
+    private struct Interface: Sendable {
+        let labels: LabelSet
+        /// /sys/class/net/<device>/statistics/rx_nohandler.
+        let noHandlerFile: KernelFile
+
+        init(device: String, sysFS: SysFS) {
+            labels = LabelSet(sortedUniqueLabels: [Label("device", device)])
+            noHandlerFile = KernelFile(path: sysFS.path("class/net/\(device)/statistics/rx_nohandler"))
         }
     }
 }

@@ -3,7 +3,10 @@ import MetricsCore
 import Testing
 
 @Suite struct HostCollectorTableTests {
-    static let all = ["cpu", "diskstats", "filesystem", "loadavg", "meminfo", "netdev", "stat", "textfile"]
+    static let all = [
+        "bonding", "cpu", "cpufreq", "diskstats", "filesystem", "hwmon", "loadavg", "meminfo", "netclass", "netdev",
+        "powersupplyclass", "stat", "textfile", "thermal_zone",
+    ]
 
     @Test func listsEveryCollectorAsEnabledByDefault() {
         #expect(HostCollectorTable.entries.map(\.name) == Self.all)
@@ -13,7 +16,7 @@ import Testing
     @Test(
         arguments: [
             (false, [], all),
-            (false, [("meminfo", false)], ["cpu", "diskstats", "filesystem", "loadavg", "netdev", "stat", "textfile"]),
+            (false, [("meminfo", false)], all.filter { $0 != "meminfo" }),
             (true, [], []),
             (true, [("stat", true), ("cpu", true)], ["cpu", "stat"]),
             (true, [("cpu", true), ("cpu", false)], []),

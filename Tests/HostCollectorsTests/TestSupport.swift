@@ -174,6 +174,11 @@ final class FixtureCopy {
     func remove(_ relative: String) throws {
         try FileManager.default.removeItem(atPath: directory + "/" + relative)
     }
+
+    /// Creates `relative` as a symbolic link to `target` (relative to the link's directory, as sysfs links are).
+    func link(_ relative: String, to target: String) throws {
+        try FileManager.default.createSymbolicLink(atPath: directory + "/" + relative, withDestinationPath: target)
+    }
 }
 
 /// Seconds on the monotonic clock.
