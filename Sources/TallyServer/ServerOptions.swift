@@ -53,6 +53,12 @@ public struct ServerOptions: Sendable {
     public var netDeviceExclude: String?
     /// `--collector.netdev.device-include`.
     public var netDeviceInclude: String?
+    /// `--collector.netclass.ignored-devices`.
+    public var netClassIgnoredDevices = "^$"
+    /// `--collector.netclass.ignore-invalid-speed`.
+    public var netClassIgnoreInvalidSpeed = false
+    /// `--collector.powersupply.ignored-supplies`.
+    public var powerSupplyIgnoredSupplies = "^$"
     /// `--collector.textfile.directory`, repeatable: directories whose `*.prom` files join every scrape.
     public var textfileDirectories: [String] = []
     /// `--collector.textfile.max-age`: files older than this are left out; nil keeps every file.
@@ -100,6 +106,9 @@ public struct ServerOptions: Sendable {
         collectors.filesystemStatWorkers = statWorkers
         collectors.netDevDeviceExclude = netDeviceExclude
         collectors.netDevDeviceInclude = netDeviceInclude
+        collectors.netClassIgnoredDevices = netClassIgnoredDevices
+        collectors.netClassIgnoreInvalidSpeed = netClassIgnoreInvalidSpeed
+        collectors.powerSupplyIgnoredSupplies = powerSupplyIgnoredSupplies
         collectors.textfileDirectories = textfileDirectories
         collectors.textfileMaxAge = textfileMaxAge
         collectors.textfileMaxSize = textfileMaxSize

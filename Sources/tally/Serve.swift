@@ -101,6 +101,21 @@ struct Serve: ParsableCommand {
     var netDeviceInclude: String?
 
     @Option(
+        name: .customLong("collector.netclass.ignored-devices"),
+        help: "Regex of network devices the netclass collector leaves out.")
+    var netClassIgnoredDevices = "^$"
+
+    @Flag(
+        name: .customLong("collector.netclass.ignore-invalid-speed"),
+        help: "Leave out node_network_speed_bytes of devices whose speed is unknown.")
+    var netClassIgnoreInvalidSpeed = false
+
+    @Option(
+        name: .customLong("collector.powersupply.ignored-supplies"),
+        help: "Regex of power supplies the powersupplyclass collector leaves out.")
+    var powerSupplyIgnoredSupplies = "^$"
+
+    @Option(
         name: .customLong("collector.textfile.directory"),
         help: "Directory whose *.prom files are read at each scrape (repeatable).")
     var textfileDirectories: [String] = []
@@ -181,6 +196,9 @@ struct Serve: ParsableCommand {
         options.statWorkers = statWorkers
         options.netDeviceExclude = netDeviceExclude
         options.netDeviceInclude = netDeviceInclude
+        options.netClassIgnoredDevices = netClassIgnoredDevices
+        options.netClassIgnoreInvalidSpeed = netClassIgnoreInvalidSpeed
+        options.powerSupplyIgnoredSupplies = powerSupplyIgnoredSupplies
         options.textfileDirectories = textfileDirectories
         options.textfileMaxAge = try textfileMaxAge.map { try duration($0, "--collector.textfile.max-age") }
         options.textfileMaxSize = textfileMaxSize
