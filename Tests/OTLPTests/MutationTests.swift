@@ -23,7 +23,7 @@ import Testing
         return bytes
     }
 
-    @Test(arguments: Vectors.entries(format: "protobuf").map(\.file))
+    @Test(arguments: Vectors.entries(format: "protobuf").map { $0.file })
     func protobufDecoderNeverTrapsOnMutatedVectors(_ file: String) {
         let original = Vectors.bytes(file)
         var random = SeededGenerator(seed: 0x07_1F00 &+ UInt64(original.count))
@@ -43,6 +43,15 @@ import Testing
                 UInt8.random(in: 0...255, using: &random)
             }
             _ = try? protobufDump(bytes)
+        }
+    }
+
+    @Test(arguments: Vectors.entries(format: "json").map { $0.file })
+    func jsonDecoderNeverTrapsOnMutatedVectors(_ file: String) {
+        let original = Vectors.bytes(file)
+        var random = SeededGenerator(seed: 0x0A5_0000 &+ UInt64(original.count))
+        for _ in 0..<1_000 {
+            _ = try? jsonDump(Self.mutate(original, using: &random))
         }
     }
 }
