@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "PushProtocol", swiftSettings: strict),
         .target(name: "MonotonicTime", swiftSettings: strict),
         .target(name: "HTTP1", dependencies: ["MonotonicTime"], swiftSettings: strict),
+        .target(name: "OTLP", swiftSettings: strict),
 
         // Modules that touch the system. ProcFS's parsers are pure (bytes in, values out); beside them it holds the
         // one reader of /proc and /sys files (KernelFile) and the one directory-entry counter.
@@ -78,6 +79,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "PushProtocolTests", dependencies: ["PushProtocol"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "MonotonicTime"], swiftSettings: strict),
+        .testTarget(name: "OTLPTests", dependencies: ["OTLP"], exclude: ["Vectors"], swiftSettings: strict),
         .testTarget(
             name: "HostCollectorsTests",
             dependencies: ["HostCollectors", "ProcFS", "MetricsCore", "MonotonicTime", "Exposition"],
