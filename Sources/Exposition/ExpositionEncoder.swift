@@ -42,7 +42,7 @@ public struct ExpositionEncoder: Sendable {
         familyName.withUTF8 { name in
             appendMetadata(of: family.descriptor, name: name, to: &buffer)
             switch family.descriptor.type {
-            case .counter, .gauge:
+            case .counter, .gauge, .untyped:
                 appendSamples(of: family, name: name, to: &buffer)
             case .histogram:
                 guard let columns = family.histogram else { return }
@@ -96,10 +96,11 @@ public struct ExpositionEncoder: Sendable {
         case .counter: buffer.appendASCII(" counter\n")
         case .gauge: buffer.appendASCII(" gauge\n")
         case .histogram: buffer.appendASCII(" histogram\n")
+        case .untyped: buffer.appendASCII(format == .openMetrics100 ? " unknown\n" : " untyped\n")
         }
     }
 
-    /// The samples of a counter or gauge family.
+    /// The samples of a counter, gauge or untyped family.
     private func appendSamples(
         of family: MetricFamilySnapshot, name: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]
     ) {

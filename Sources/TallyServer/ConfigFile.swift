@@ -178,7 +178,7 @@ private struct NodeReader {
         var rule = ViewRule(pattern: NamePattern(try string(match, "match")))
         if let type = fields["type"] {
             let name = try string(type, "type")
-            guard let metricType = MetricType(rawValue: name) else {
+            guard let metricType = MetricType(rawValue: name), metricType != .untyped else {
                 throw error(type, "type \"\(name)\" is not counter, gauge or histogram")
             }
             rule.type = metricType

@@ -47,6 +47,31 @@ struct ExpositionEncoderTests {
                 """)
     }
 
+    @Test("an untyped family is untyped in text 0.0.4 and unknown in OpenMetrics, its samples without a suffix")
+    func untyped() throws {
+        let snapshot = MetricsSnapshot(families: [
+            MetricFamilySnapshot(
+                descriptor: try MetricDescriptor(
+                    name: "node_vmstat_pgmajfault", type: .untyped, help: "/proc/vmstat information field pgmajfault."),
+                labelSets: [.empty], values: [1500])
+        ])
+        #expect(
+            Self.encode(snapshot, .prometheusText004) == """
+                # HELP node_vmstat_pgmajfault /proc/vmstat information field pgmajfault.
+                # TYPE node_vmstat_pgmajfault untyped
+                node_vmstat_pgmajfault 1500
+
+                """)
+        #expect(
+            Self.encode(snapshot, .openMetrics100) == """
+                # TYPE node_vmstat_pgmajfault unknown
+                # HELP node_vmstat_pgmajfault /proc/vmstat information field pgmajfault.
+                node_vmstat_pgmajfault 1500
+                # EOF
+
+                """)
+    }
+
     @Test("OpenMetrics leaves out a histogram's _sum and _count where the specification forbids a sum")
     func histogramWithoutSum() throws {
         let negativeSum = try Fixtures.histogram(

@@ -138,7 +138,7 @@ struct ExternalParserTests {
                 switch descriptor.type {
                 case .counter:
                     if !isOpenMetrics || value >= 0 { add("_total", labels, value) }
-                case .gauge:
+                case .gauge, .untyped:
                     add("", labels, value)
                 case .histogram:
                     guard let columns = family.histogram else { break }
