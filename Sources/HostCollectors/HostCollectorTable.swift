@@ -36,6 +36,12 @@ public enum HostCollectorTable {
         Entry(name: "meminfo", isEnabledByDefault: true, factory: MeminfoCollector.register),
         Entry(name: "netdev", isEnabledByDefault: true, factory: NetDevCollector.register),
         Entry(name: "stat", isEnabledByDefault: true, factory: StatCollector.register),
+        Entry(name: "uname", isEnabledByDefault: true, factory: UnameCollector.register),
+        Entry(name: "timex", isEnabledByDefault: true, factory: TimexCollector.register),
+        Entry(name: "filefd", isEnabledByDefault: true, factory: FileFDCollector.register),
+        Entry(name: "vmstat", isEnabledByDefault: true, factory: VMStatCollector.register),
+        Entry(name: "pressure", isEnabledByDefault: true, factory: PressureCollector.register),
+        Entry(name: "entropy", isEnabledByDefault: true, factory: EntropyCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.

@@ -47,8 +47,47 @@ enum Fixtures {
             udevDatabase: UdevDatabase(root: directory + "/udev/data"))
         options.filesystemStats = filesystemStats
         options.pageSize = 4096
+        options.systemNames = FixedSystemNames(names: systemNames)
+        options.clockAdjustment = FixedClockAdjustment(result: .success(clockAdjustment))
+        options.realTimeClock = FixedRealTimeClock(time: realTime)
         return options
     }
+
+    /// What uname(2) says on the fixture machine.
+    static let systemNames = SystemName(
+        systemName: "Linux", nodeName: "fixture-host", release: "6.1.0-18-amd64",
+        version: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)", machine: "x86_64", domainName: "(none)")
+
+    /// The fixture machine's clock as adjtimex(2) reports it under an NTP daemon: synchronized (TIME_OK), PLL mode
+    /// in nanoseconds (STA_PLL | STA_NANO), 250 µs ahead, 20 ppm fast, 16 ms maximum error, 37 s TAI offset.
+    static let clockAdjustment = ClockAdjustmentState(
+        clockState: 0, offset: 250_000, frequency: 20 * 65536, maximumError: 16_000, estimatedError: 500,
+        status: 0x2001, constant: 7, tick: 10_000, taiOffset: 37)
+
+    /// The fixture machine's wall clock: 2023-11-14 22:13:20.5 UTC, in Central European Time.
+    static let realTime = RealTime(
+        nanosecondsSinceEpoch: 1_700_000_000_500_000_000, timeZone: "CET", timeZoneOffset: 3600)
+}
+
+/// uname(2) answering fixed names.
+struct FixedSystemNames: SystemNameSource {
+    let names: SystemName
+
+    func systemName() throws(SystemCallError) -> SystemName { names }
+}
+
+/// adjtimex(2) answering a fixed state or failing with a fixed error.
+struct FixedClockAdjustment: ClockAdjustmentSource {
+    let result: Result<ClockAdjustmentState, SystemCallError>
+
+    func clockAdjustmentState() throws(SystemCallError) -> ClockAdjustmentState { try result.get() }
+}
+
+/// A wall clock that always reads the same instant.
+struct FixedRealTimeClock: RealTimeClock {
+    let time: RealTime
+
+    func now() -> RealTime { time }
 }
 
 /// Whether the tests run on CI (`CI` is set, as CI services set it), where a missing reference directory or tool is a
