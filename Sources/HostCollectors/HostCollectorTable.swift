@@ -42,6 +42,7 @@ public enum HostCollectorTable {
         Entry(name: "vmstat", isEnabledByDefault: true, factory: VMStatCollector.register),
         Entry(name: "pressure", isEnabledByDefault: true, factory: PressureCollector.register),
         Entry(name: "entropy", isEnabledByDefault: true, factory: EntropyCollector.register),
+        Entry(name: "time", isEnabledByDefault: true, factory: TimeCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.
