@@ -43,6 +43,7 @@ public enum HostCollectorTable {
         Entry(name: "pressure", isEnabledByDefault: true, factory: PressureCollector.register),
         Entry(name: "entropy", isEnabledByDefault: true, factory: EntropyCollector.register),
         Entry(name: "time", isEnabledByDefault: true, factory: TimeCollector.register),
+        Entry(name: "os", isEnabledByDefault: true, factory: OSCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.

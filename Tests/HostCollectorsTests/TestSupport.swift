@@ -15,20 +15,24 @@ enum Fixtures {
         return path.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
     }()
 
-    /// The `--path.rootfs` the fixture tests use: mount points are statted under it, and the fake statistics are
-    /// keyed by those paths.
-    static let rootFS = "/host"
+    /// The `--path.rootfs` the fixture tests use, `Tests/Fixtures/root`: the os collector reads its os-release, mount
+    /// points are statted under it, and the fake statistics are keyed by those paths.
+    static let rootFS = directory + "/root"
 
     /// Statistics for the mounts of `proc/1/mountinfo` that the default filters keep; `/mnt/nfs` fails with ESTALE,
     /// as a dead NFS server makes it.
     static let filesystemStats = FixedFilesystemStats([
-        "/host": .success(statistics(blockSize: 4096, blocks: 5_000_000, free: 3_000_000, available: 2_750_000)),
-        "/host/run": .success(statistics(blockSize: 4096, blocks: 100_710, free: 100_500, available: 100_500)),
-        "/host/boot": .success(statistics(blockSize: 1024, blocks: 1_000_000, free: 750_000, available: 700_000)),
-        "/host/mnt/my disk": .success(
+        Fixtures.rootFS: .success(
+            statistics(blockSize: 4096, blocks: 5_000_000, free: 3_000_000, available: 2_750_000)),
+        Fixtures.rootFS + "/run": .success(
+            statistics(blockSize: 4096, blocks: 100_710, free: 100_500, available: 100_500)),
+        Fixtures.rootFS + "/boot": .success(
+            statistics(blockSize: 1024, blocks: 1_000_000, free: 750_000, available: 700_000)),
+        Fixtures.rootFS + "/mnt/my disk": .success(
             statistics(blockSize: 4096, blocks: 250_000_000, free: 125_000_000, available: 125_000_000)),
-        "/host/srv": .success(statistics(blockSize: 4096, blocks: 2_500_000, free: 500_000, available: 375_000)),
-        "/host/mnt/nfs": .failure(FilesystemStatsError(path: "/host/mnt/nfs", errno: ESTALE)),
+        Fixtures.rootFS + "/srv": .success(
+            statistics(blockSize: 4096, blocks: 2_500_000, free: 500_000, available: 375_000)),
+        Fixtures.rootFS + "/mnt/nfs": .failure(FilesystemStatsError(path: Fixtures.rootFS + "/mnt/nfs", errno: ESTALE)),
     ])
 
     static func statistics(blockSize: UInt64, blocks: UInt64, free: UInt64, available: UInt64) -> FilesystemStatistics {
