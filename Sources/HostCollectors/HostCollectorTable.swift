@@ -44,6 +44,7 @@ public enum HostCollectorTable {
         Entry(name: "entropy", isEnabledByDefault: true, factory: EntropyCollector.register),
         Entry(name: "time", isEnabledByDefault: true, factory: TimeCollector.register),
         Entry(name: "os", isEnabledByDefault: true, factory: OSCollector.register),
+        Entry(name: "schedstat", isEnabledByDefault: true, factory: SchedStatCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.

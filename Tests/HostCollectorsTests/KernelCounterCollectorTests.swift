@@ -139,3 +139,39 @@ import Testing
         #expect(snapshot.value("node_vmstat_pgfault") == nil)
     }
 }
+
+/// The schedstat collector over the fixture's two CPUs.
+@Suite struct SchedStatCollectorTests {
+    @Test func exposesSecondsAndTimeslicesPerCPU() throws {
+        let snapshot = try makeRegistry(collectors: ["schedstat"], options: Fixtures.options()).collect()
+        #expect(snapshot.value("node_schedstat_running_seconds_total", ["cpu": "0"]) == 2500)
+        #expect(snapshot.value("node_schedstat_running_seconds_total", ["cpu": "1"]) == 2250.5)
+        #expect(snapshot.value("node_schedstat_waiting_seconds_total", ["cpu": "0"]) == 120)
+        #expect(snapshot.value("node_schedstat_waiting_seconds_total", ["cpu": "1"]) == 135.25)
+        #expect(snapshot.value("node_schedstat_timeslices_total", ["cpu": "0"]) == 5_000_000)
+        #expect(snapshot.value("node_schedstat_timeslices_total", ["cpu": "1"]) == 4_500_000)
+        let families = snapshot.families.filter { $0.descriptor.name.hasPrefix("node_schedstat_") }
+        #expect(families.count == 3 && families.allSatisfy { $0.descriptor.type == .counter })
+    }
+
+    @Test func withoutSchedstatsExposesNothingAndDoesNotFail() throws {
+        let tree = try FixtureCopy()
+        try tree.remove("proc/schedstat")
+        let snapshot = try makeRegistry(collectors: ["schedstat"], options: Fixtures.options(directory: tree.directory))
+            .collect()
+        #expect(snapshot.families.filter { $0.descriptor.name.hasPrefix("node_schedstat_") }.isEmpty)
+        #expect(snapshot.success("schedstat") == 1)
+    }
+
+    @Test func aCPUThatComesOnlineIsExposed() throws {
+        let tree = try FixtureCopy()
+        try tree.write("proc/schedstat", "cpu0 0 0 0 0 0 0 1000000000 0 1\n")
+        let registry = try makeRegistry(
+            collectors: ["schedstat"], options: Fixtures.options(directory: tree.directory))
+        #expect(registry.collect().labelValues("node_schedstat_timeslices_total", "cpu") == ["0"])
+        try tree.write("proc/schedstat", "cpu0 0 0 0 0 0 0 2000000000 0 2\ncpu2 0 0 0 0 0 0 1 0 3\n")
+        let snapshot = registry.collect()
+        #expect(snapshot.labelValues("node_schedstat_timeslices_total", "cpu") == ["0", "2"])
+        #expect(snapshot.value("node_schedstat_running_seconds_total", ["cpu": "0"]) == 2)
+    }
+}
