@@ -45,6 +45,7 @@ public enum HostCollectorTable {
         Entry(name: "time", isEnabledByDefault: true, factory: TimeCollector.register),
         Entry(name: "os", isEnabledByDefault: true, factory: OSCollector.register),
         Entry(name: "schedstat", isEnabledByDefault: true, factory: SchedStatCollector.register),
+        Entry(name: "mdadm", isEnabledByDefault: true, factory: MDAdmCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.
