@@ -46,6 +46,7 @@ public enum HostCollectorTable {
         Entry(name: "os", isEnabledByDefault: true, factory: OSCollector.register),
         Entry(name: "schedstat", isEnabledByDefault: true, factory: SchedStatCollector.register),
         Entry(name: "mdadm", isEnabledByDefault: true, factory: MDAdmCollector.register),
+        Entry(name: "selinux", isEnabledByDefault: true, factory: SELinuxCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.

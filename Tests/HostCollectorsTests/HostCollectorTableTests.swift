@@ -5,7 +5,7 @@ import Testing
 @Suite struct HostCollectorTableTests {
     static let all = [
         "cpu", "diskstats", "filesystem", "loadavg", "meminfo", "netdev", "stat", "uname", "timex", "filefd", "vmstat",
-        "pressure", "entropy", "time", "os", "schedstat", "mdadm",
+        "pressure", "entropy", "time", "os", "schedstat", "mdadm", "selinux",
     ]
 
     @Test func listsEveryCollectorAsEnabledByDefault() {
