@@ -47,7 +47,8 @@ let package = Package(
         // one reader of /proc and /sys files (KernelFile) and the one directory-entry counter.
         .target(name: "ProcFS", swiftSettings: strict),
         .target(
-            name: "HostCollectors", dependencies: ["ProcFS", "MetricsCore", "Exposition", "MonotonicTime", "SystemIO"],
+            name: "HostCollectors",
+            dependencies: ["ProcFS", "MetricsCore", "Exposition", "MonotonicTime", "SystemIO", "CLinux"],
             swiftSettings: strict),
         .target(
             name: "PushStore", dependencies: ["MetricsCore", "MonotonicTime", "PushProtocol"], swiftSettings: strict),

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/timex.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -91,3 +92,30 @@ int tally_set_current_thread_name(const char *name) {
 int tally_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 
 int tally_set_malloc_arena_limit(int count) { return mallopt(M_ARENA_MAX, count); }
+
+int tally_read_timex(tally_timex *result) {
+    struct timex buffer;
+    memset(&buffer, 0, sizeof(buffer));
+    buffer.modes = 0;
+    int state = adjtimex(&buffer);
+    if (state < 0) return -1;
+    result->offset = buffer.offset;
+    result->frequency = buffer.freq;
+    result->maximum_error = buffer.maxerror;
+    result->estimated_error = buffer.esterror;
+    result->status = buffer.status;
+    result->constant = buffer.constant;
+    result->precision = buffer.precision;
+    result->tolerance = buffer.tolerance;
+    result->tick = buffer.tick;
+    result->pps_frequency = buffer.ppsfreq;
+    result->jitter = buffer.jitter;
+    result->shift = buffer.shift;
+    result->stability = buffer.stabil;
+    result->jitter_count = buffer.jitcnt;
+    result->calibration_count = buffer.calcnt;
+    result->error_count = buffer.errcnt;
+    result->stability_exceeded_count = buffer.stbcnt;
+    result->tai = buffer.tai;
+    return state;
+}

@@ -104,7 +104,7 @@ public struct ExpositionEncoder: Sendable {
         }
     }
 
-    /// The samples of a counter or gauge family.
+    /// The samples of a counter, gauge or untyped family.
     private func appendSamples(
         of family: MetricFamilySnapshot, name: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]
     ) {

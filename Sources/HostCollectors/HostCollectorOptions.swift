@@ -75,6 +75,16 @@ public struct HostCollectorOptions: Sendable {
     /// `--collector.powersupply.ignored-supplies`: power supplies the powersupplyclass collector leaves out (default
     /// `^$`).
     public var powerSupplyIgnoredSupplies = "^$"
+    /// `--collector.vmstat.fields`: the /proc/vmstat fields to expose, a pattern searched in each name (default
+    /// ``defaultVMStatFields``).
+    public var vmstatFields: String
+    /// Where the uname collector gets the system's names: ``SystemUname`` unless a test substitutes fixed names.
+    public var systemNames: any SystemNameSource
+    /// Where the timex collector reads the clock's discipline state: ``SystemClockAdjustment`` (`adjtimex(2)`,
+    /// reading only) unless a test substitutes a fixed state.
+    public var clockAdjustment: any ClockAdjustmentSource
+    /// The wall clock of `node_time_seconds`: ``SystemRealTimeClock`` unless a test substitutes a fixed instant.
+    public var realTimeClock: any RealTimeClock
 
     /// The size of a memory page in bytes, which turns the resident pages of /proc/self/stat into
     /// `process_resident_memory_bytes`; fixed in tests so that the output does not depend on the machine.
@@ -88,6 +98,8 @@ public struct HostCollectorOptions: Sendable {
     /// The largest `--collector.textfile.max-size` accepted: 1 GiB.
     public static let maximumTextfileMaxSize = 1 << 30
 
+    /// node_exporter's `--collector.vmstat.fields` default: OOM kills, paging, swapping and page faults.
+    public static let defaultVMStatFields = "^(oom_kill|pgpg|pswp|pg.*fault).*"
     /// node_exporter's `--collector.filesystem.mount-points-exclude` default.
     public static let defaultMountPointsExclude =
         "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
@@ -119,6 +131,10 @@ public struct HostCollectorOptions: Sendable {
             return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
         }
         pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        vmstatFields = Self.defaultVMStatFields
+        systemNames = SystemUname()
+        clockAdjustment = SystemClockAdjustment()
+        realTimeClock = SystemRealTimeClock()
     }
 
     /// Checks every option: include and exclude patterns of one collector given together, a pattern that is not a
@@ -151,6 +167,15 @@ public struct HostCollectorOptions: Sendable {
                 reason: "must be between 1 and \(Self.maximumTextfileMaxSize) bytes")
         }
         guard pageSize > 0 else { throw .invalidOption(flag: "page size", reason: "must be greater than 0") }
+        _ = try vmstatFieldPattern()
+    }
+
+    func vmstatFieldPattern() throws(HostCollectorError) -> Pattern {
+        do {
+            return try Pattern(vmstatFields)
+        } catch {
+            throw .invalidPattern(flag: "--collector.vmstat.fields", pattern: vmstatFields, reason: error.reason)
+        }
     }
 
     func diskStatsFilter() throws(HostCollectorError) -> NameFilter {

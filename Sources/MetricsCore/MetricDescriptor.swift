@@ -5,8 +5,9 @@ public enum MetricType: String, Sendable, Hashable, CaseIterable {
     case histogram
     /// Quantiles with a sum and a count; only families read from other exporters' text (text files) have this type.
     case summary
-    /// A value of no declared type (text 0.0.4 `untyped`, OpenMetrics `unknown`); only families read from other
-    /// exporters' text have this type.
+    /// A value of no declared type: text 0.0.4's `untyped`, OpenMetrics' `unknown`. Families read from other
+    /// exporters' text have it, and node_exporter's compatibility families that it exposes untyped
+    /// (`node_vmstat_*`), so dashboards see the same TYPE lines.
     case untyped
 }
 

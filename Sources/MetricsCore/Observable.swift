@@ -104,6 +104,16 @@ public final class Meter: Sendable, MetricProducer {
         try makeInstrument(name: name, unit: unit, type: .gauge, help: help)
     }
 
+    /// Creates an instrument observing values of no declared kind, exposed as untyped (text 0.0.4) or unknown
+    /// (OpenMetrics), for families that node_exporter exposes so.
+    public func makeObservableUntyped(
+        name: String, unit: String = "", help: String
+    ) throws(MetricsError)
+        -> ObservableInstrument
+    {
+        try makeInstrument(name: name, unit: unit, type: .untyped, help: help)
+    }
+
     /// Adds a callback that observes this meter's instruments at every collection.
     public func addCallback(_ callback: @escaping @Sendable (inout ObservationRecorder) throws -> Void) {
         state.withLock { $0.callbacks.append(callback) }

@@ -53,6 +53,8 @@ public struct ServerOptions: Sendable {
     public var netDeviceExclude: String?
     /// `--collector.netdev.device-include`.
     public var netDeviceInclude: String?
+    /// `--collector.vmstat.fields`: the /proc/vmstat fields exposed.
+    public var vmstatFields = HostCollectorOptions.defaultVMStatFields
     /// `--collector.netclass.ignored-devices`.
     public var netClassIgnoredDevices = "^$"
     /// `--collector.netclass.ignore-invalid-speed`.
@@ -106,6 +108,7 @@ public struct ServerOptions: Sendable {
         collectors.filesystemStatWorkers = statWorkers
         collectors.netDevDeviceExclude = netDeviceExclude
         collectors.netDevDeviceInclude = netDeviceInclude
+        collectors.vmstatFields = vmstatFields
         collectors.netClassIgnoredDevices = netClassIgnoredDevices
         collectors.netClassIgnoreInvalidSpeed = netClassIgnoreInvalidSpeed
         collectors.powerSupplyIgnoredSupplies = powerSupplyIgnoredSupplies

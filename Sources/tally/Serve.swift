@@ -101,6 +101,11 @@ struct Serve: ParsableCommand {
     var netDeviceInclude: String?
 
     @Option(
+        name: .customLong("collector.vmstat.fields"),
+        help: "Regex of the /proc/vmstat fields to expose (default: node_exporter's).")
+    var vmstatFields: String?
+
+    @Option(
         name: .customLong("collector.netclass.ignored-devices"),
         help: "Regex of network devices the netclass collector leaves out.")
     var netClassIgnoredDevices = "^$"
@@ -196,6 +201,7 @@ struct Serve: ParsableCommand {
         options.statWorkers = statWorkers
         options.netDeviceExclude = netDeviceExclude
         options.netDeviceInclude = netDeviceInclude
+        if let vmstatFields { options.vmstatFields = vmstatFields }
         options.netClassIgnoredDevices = netClassIgnoredDevices
         options.netClassIgnoreInvalidSpeed = netClassIgnoreInvalidSpeed
         options.powerSupplyIgnoredSupplies = powerSupplyIgnoredSupplies

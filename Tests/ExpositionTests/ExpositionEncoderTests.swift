@@ -21,21 +21,6 @@ struct ExpositionEncoderTests {
         #expect(Self.encode(empty, .openMetrics100) == "# EOF\n")
     }
 
-    @Test("an untyped family is untyped in text 0.0.4 and unknown in OpenMetrics")
-    func untyped() throws {
-        let snapshot = MetricsSnapshot(families: [
-            MetricFamilySnapshot(
-                descriptor: try MetricDescriptor(name: "job_up", type: .untyped, help: "Read from a file."),
-                labelSets: [.empty], values: [1])
-        ])
-        #expect(
-            Self.encode(snapshot, .prometheusText004)
-                == "# HELP job_up Read from a file.\n# TYPE job_up untyped\njob_up 1\n")
-        #expect(
-            Self.encode(snapshot, .openMetrics100)
-                == "# TYPE job_up unknown\n# HELP job_up Read from a file.\njob_up 1\n# EOF\n")
-    }
-
     @Test("a summary writes its quantiles in order, then _sum and _count; OpenMetrics leaves out a negative sum")
     func summary() throws {
         let snapshot = MetricsSnapshot(families: [
@@ -97,6 +82,31 @@ struct ExpositionEncoderTests {
                 # UNIT io_time_seconds seconds
                 # HELP io_time_seconds Time spent.
                 io_time_seconds_total{device="sda"} 12.5
+                # EOF
+
+                """)
+    }
+
+    @Test("an untyped family is untyped in text 0.0.4 and unknown in OpenMetrics, its samples without a suffix")
+    func untyped() throws {
+        let snapshot = MetricsSnapshot(families: [
+            MetricFamilySnapshot(
+                descriptor: try MetricDescriptor(
+                    name: "node_vmstat_pgmajfault", type: .untyped, help: "/proc/vmstat information field pgmajfault."),
+                labelSets: [.empty], values: [1500])
+        ])
+        #expect(
+            Self.encode(snapshot, .prometheusText004) == """
+                # HELP node_vmstat_pgmajfault /proc/vmstat information field pgmajfault.
+                # TYPE node_vmstat_pgmajfault untyped
+                node_vmstat_pgmajfault 1500
+
+                """)
+        #expect(
+            Self.encode(snapshot, .openMetrics100) == """
+                # TYPE node_vmstat_pgmajfault unknown
+                # HELP node_vmstat_pgmajfault /proc/vmstat information field pgmajfault.
+                node_vmstat_pgmajfault 1500
                 # EOF
 
                 """)

@@ -63,7 +63,8 @@ final class RecordingFilesystemStats: FilesystemStatsSource {
         _ = try makeRegistry(collectors: ["filesystem"], options: Fixtures.options(filesystemStats: source)).collect()
         #expect(
             source.requestedPaths == [
-                "/host", "/host/boot", "/host/mnt/my disk", "/host/mnt/nfs", "/host/run", "/host/srv",
+                Fixtures.rootFS, Fixtures.rootFS + "/boot", Fixtures.rootFS + "/mnt/my disk",
+                Fixtures.rootFS + "/mnt/nfs", Fixtures.rootFS + "/run", Fixtures.rootFS + "/srv",
             ])
     }
 
@@ -78,9 +79,9 @@ final class RecordingFilesystemStats: FilesystemStatsSource {
 
             """)
         let source = RecordingFilesystemStats()
-        let snapshot = try makeRegistry(
-            collectors: ["filesystem"], options: Fixtures.options(directory: tree.directory, filesystemStats: source)
-        ).collect()
+        var options = Fixtures.options(directory: tree.directory, filesystemStats: source)
+        options.rootFS = "/host"
+        let snapshot = try makeRegistry(collectors: ["filesystem"], options: options).collect()
         #expect(snapshot.labelValues("node_filesystem_size_bytes", "mountpoint") == ["/", "/data", "/hostile"])
         #expect(source.requestedPaths == ["/host", "/host/data", "/host/hostile"])
     }

@@ -4,8 +4,9 @@ import Testing
 
 @Suite struct HostCollectorTableTests {
     static let all = [
-        "bonding", "cpu", "cpufreq", "diskstats", "filesystem", "hwmon", "loadavg", "meminfo", "netclass", "netdev",
-        "powersupplyclass", "stat", "textfile", "thermal_zone",
+        "bonding", "cpu", "cpufreq", "diskstats", "entropy", "filefd", "filesystem", "hwmon", "loadavg", "mdadm",
+        "meminfo", "netclass", "netdev", "os", "powersupplyclass", "pressure", "schedstat", "selinux", "stat",
+        "textfile", "thermal_zone", "time", "timex", "uname", "vmstat",
     ]
 
     @Test func listsEveryCollectorAsEnabledByDefault() {

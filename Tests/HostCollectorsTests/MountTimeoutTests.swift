@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func aHungMountCostsOneTimeoutThenNothingUntilItReturns() throws {
-        let hanging = HangingFilesystemStats(base: Fixtures.filesystemStats, hanging: ["/host/srv"])
+        let hanging = HangingFilesystemStats(base: Fixtures.filesystemStats, hanging: [Fixtures.rootFS + "/srv"])
         defer { hanging.release() }
         let clock = ManualClock()
         let registry = try Self.registry(hanging: hanging, clock: clock)
@@ -56,7 +56,7 @@ import Testing
             #expect(later.value("node_filesystem_device_error", Self.stuckSrv) == 1)
             #expect(later.value("node_filesystem_size_bytes", Self.root) == 20_480_000_000)
         }
-        #expect(hanging.calls("/host/srv") == 1)
+        #expect(hanging.calls(Fixtures.rootFS + "/srv") == 1)
         #expect(hanging.blocked == 1)
 
         hanging.release()
@@ -70,7 +70,7 @@ import Testing
     }
 
     @Test func concurrentCollectionsShareOneCall() throws {
-        let hanging = HangingFilesystemStats(base: Fixtures.filesystemStats, hanging: ["/host/srv"])
+        let hanging = HangingFilesystemStats(base: Fixtures.filesystemStats, hanging: [Fixtures.rootFS + "/srv"])
         defer { hanging.release() }
         let clock = ManualClock()
         let registry = try Self.registry(hanging: hanging, clock: clock)
@@ -81,11 +81,11 @@ import Testing
         let snapshots = collections.compactMap { $0.result(within: 10) }
         try #require(snapshots.count == 2)
         #expect(snapshots.map { $0.value("node_filesystem_device_error", Self.stuckSrv) } == [1, 1])
-        #expect(hanging.calls("/host/srv") == 1)
+        #expect(hanging.calls(Fixtures.rootFS + "/srv") == 1)
     }
 
     @Test func aStuckWorkerIsReplacedSoOtherMountsAreStillServed() throws {
-        let hanging = HangingFilesystemStats(base: Fixtures.filesystemStats, hanging: ["/host/boot"])
+        let hanging = HangingFilesystemStats(base: Fixtures.filesystemStats, hanging: [Fixtures.rootFS + "/boot"])
         defer { hanging.release() }
         let clock = ManualClock()
         let registry = try Self.registry(hanging: hanging, clock: clock, workers: 1)
@@ -104,12 +104,16 @@ import Testing
                 && snapshot.value("node_filesystem_size_bytes", Self.root) == 20_480_000_000
         }
         #expect(servedAgain)
-        #expect(hanging.calls("/host/boot") == 1)
+        #expect(hanging.calls(Fixtures.rootFS + "/boot") == 1)
     }
 
     @Test func severalHungMountsEachHoldOneThread() throws {
         let hanging = HangingFilesystemStats(
-            base: Fixtures.filesystemStats, hanging: ["/host", "/host/run", "/host/boot", "/host/srv", "/host/mnt/nfs"])
+            base: Fixtures.filesystemStats,
+            hanging: [
+                Fixtures.rootFS, Fixtures.rootFS + "/run", Fixtures.rootFS + "/boot", Fixtures.rootFS + "/srv",
+                Fixtures.rootFS + "/mnt/nfs",
+            ])
         defer { hanging.release() }
         let clock = ManualClock()
         let registry = try Self.registry(hanging: hanging, clock: clock, workers: 2)
@@ -129,7 +133,10 @@ import Testing
                     "device": "/dev/nvme0n1p1", "device_error": "", "fstype": "xfs", "mountpoint": "/mnt/my disk",
                 ]) == 1_024_000_000_000)
         #expect(later.family(sample: "node_filesystem_device_error")?.values.filter { $0 == 1 }.count == 5)
-        for path in ["/host", "/host/run", "/host/boot", "/host/srv", "/host/mnt/nfs"] {
+        for path in [
+            Fixtures.rootFS, Fixtures.rootFS + "/run", Fixtures.rootFS + "/boot", Fixtures.rootFS + "/srv",
+            Fixtures.rootFS + "/mnt/nfs",
+        ] {
             #expect(hanging.calls(path) == 1, "\(path)")
         }
     }

@@ -15,20 +15,24 @@ enum Fixtures {
         return path.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
     }()
 
-    /// The `--path.rootfs` the fixture tests use: mount points are statted under it, and the fake statistics are
-    /// keyed by those paths.
-    static let rootFS = "/host"
+    /// The `--path.rootfs` the fixture tests use, `Tests/Fixtures/root`: the os collector reads its os-release, mount
+    /// points are statted under it, and the fake statistics are keyed by those paths.
+    static let rootFS = directory + "/root"
 
     /// Statistics for the mounts of `proc/1/mountinfo` that the default filters keep; `/mnt/nfs` fails with ESTALE,
     /// as a dead NFS server makes it.
     static let filesystemStats = FixedFilesystemStats([
-        "/host": .success(statistics(blockSize: 4096, blocks: 5_000_000, free: 3_000_000, available: 2_750_000)),
-        "/host/run": .success(statistics(blockSize: 4096, blocks: 100_710, free: 100_500, available: 100_500)),
-        "/host/boot": .success(statistics(blockSize: 1024, blocks: 1_000_000, free: 750_000, available: 700_000)),
-        "/host/mnt/my disk": .success(
+        Fixtures.rootFS: .success(
+            statistics(blockSize: 4096, blocks: 5_000_000, free: 3_000_000, available: 2_750_000)),
+        Fixtures.rootFS + "/run": .success(
+            statistics(blockSize: 4096, blocks: 100_710, free: 100_500, available: 100_500)),
+        Fixtures.rootFS + "/boot": .success(
+            statistics(blockSize: 1024, blocks: 1_000_000, free: 750_000, available: 700_000)),
+        Fixtures.rootFS + "/mnt/my disk": .success(
             statistics(blockSize: 4096, blocks: 250_000_000, free: 125_000_000, available: 125_000_000)),
-        "/host/srv": .success(statistics(blockSize: 4096, blocks: 2_500_000, free: 500_000, available: 375_000)),
-        "/host/mnt/nfs": .failure(FilesystemStatsError(path: "/host/mnt/nfs", errno: ESTALE)),
+        Fixtures.rootFS + "/srv": .success(
+            statistics(blockSize: 4096, blocks: 2_500_000, free: 500_000, available: 375_000)),
+        Fixtures.rootFS + "/mnt/nfs": .failure(FilesystemStatsError(path: Fixtures.rootFS + "/mnt/nfs", errno: ESTALE)),
     ])
 
     static func statistics(blockSize: UInt64, blocks: UInt64, free: UInt64, available: UInt64) -> FilesystemStatistics {
@@ -47,8 +51,47 @@ enum Fixtures {
             udevDatabase: UdevDatabase(root: directory + "/udev/data"))
         options.filesystemStats = filesystemStats
         options.pageSize = 4096
+        options.systemNames = FixedSystemNames(names: systemNames)
+        options.clockAdjustment = FixedClockAdjustment(result: .success(clockAdjustment))
+        options.realTimeClock = FixedRealTimeClock(time: realTime)
         return options
     }
+
+    /// What uname(2) says on the fixture machine.
+    static let systemNames = SystemName(
+        systemName: "Linux", nodeName: "fixture-host", release: "6.1.0-18-amd64",
+        version: "#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)", machine: "x86_64", domainName: "(none)")
+
+    /// The fixture machine's clock as adjtimex(2) reports it under an NTP daemon: synchronized (TIME_OK), PLL mode
+    /// in nanoseconds (STA_PLL | STA_NANO), 250 µs ahead, 20 ppm fast, 16 ms maximum error, 37 s TAI offset.
+    static let clockAdjustment = ClockAdjustmentState(
+        clockState: 0, offset: 250_000, frequency: 20 * 65536, maximumError: 16_000, estimatedError: 500,
+        status: 0x2001, constant: 7, tick: 10_000, taiOffset: 37)
+
+    /// The fixture machine's wall clock: 2023-11-14 22:13:20.5 UTC, in Central European Time.
+    static let realTime = RealTime(
+        nanosecondsSinceEpoch: 1_700_000_000_500_000_000, timeZone: "CET", timeZoneOffset: 3600)
+}
+
+/// uname(2) answering fixed names.
+struct FixedSystemNames: SystemNameSource {
+    let names: SystemName
+
+    func systemName() throws(SystemCallError) -> SystemName { names }
+}
+
+/// adjtimex(2) answering a fixed state or failing with a fixed error.
+struct FixedClockAdjustment: ClockAdjustmentSource {
+    let result: Result<ClockAdjustmentState, SystemCallError>
+
+    func clockAdjustmentState() throws(SystemCallError) -> ClockAdjustmentState { try result.get() }
+}
+
+/// A wall clock that always reads the same instant.
+struct FixedRealTimeClock: RealTimeClock {
+    let time: RealTime
+
+    func now() -> RealTime { time }
 }
 
 /// Whether the tests run on CI (`CI` is set, as CI services set it), where a missing reference directory or tool is a

@@ -2,9 +2,9 @@
 #define TALLY_CLINUX_H
 
 // Linux interfaces that the Swift Glibc module does not export: epoll(7), eventfd(2), signalfd(2), and, through
-// wrappers compiled with _GNU_SOURCE in CLinux.c, accept4(2), SO_PEERCRED, SCM_CREDENTIALS and
-// pthread_setname_np(3). _GNU_SOURCE must not be defined here: this header is imported next to the Glibc module,
-// and a different feature set in the two would make their declarations clash.
+// wrappers compiled with _GNU_SOURCE in CLinux.c, accept4(2), SO_PEERCRED, SCM_CREDENTIALS,
+// pthread_setname_np(3) and adjtimex(2). _GNU_SOURCE must not be defined here: this header is imported next to the
+// Glibc module, and a different feature set in the two would make their declarations clash.
 
 #include <signal.h>
 #include <stdint.h>
@@ -49,5 +49,32 @@ int tally_set_mmap_threshold(int bytes);
 /// mallopt(M_ARENA_MAX, count): at most `count` malloc arenas. glibc otherwise gives each thread that allocates an
 /// arena of its own, each with its own partly used pages. Returns 1 on success, 0 on error.
 int tally_set_malloc_arena_limit(int count);
+
+/// The fields of `struct timex` (adjtimex(2)) as plain integers, the layout-independent twin of that struct with its
+/// bitfield padding.
+typedef struct {
+    int64_t offset;
+    int64_t frequency;
+    int64_t maximum_error;
+    int64_t estimated_error;
+    int32_t status;
+    int64_t constant;
+    int64_t precision;
+    int64_t tolerance;
+    int64_t tick;
+    int64_t pps_frequency;
+    int64_t jitter;
+    int32_t shift;
+    int64_t stability;
+    int64_t jitter_count;
+    int64_t calibration_count;
+    int64_t error_count;
+    int64_t stability_exceeded_count;
+    int32_t tai;
+} tally_timex;
+
+/// adjtimex(2) with `modes` 0: reads the kernel clock's discipline state without changing it. Returns the clock state
+/// (`TIME_OK` 0 … `TIME_ERROR` 5), or -1 with errno set.
+int tally_read_timex(tally_timex *result);
 
 #endif
