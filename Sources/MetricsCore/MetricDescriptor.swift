@@ -3,6 +3,9 @@ public enum MetricType: String, Sendable, Hashable, CaseIterable {
     case counter
     case gauge
     case histogram
+    /// A value whose kind its source does not say (OpenMetrics' `unknown`), as node_exporter exposes the counters of
+    /// /proc/net/netstat.
+    case untyped
 }
 
 /// What a metric family is called and how it is exposed.
@@ -58,7 +61,7 @@ public struct MetricDescriptor: Sendable, Hashable {
     public var reservedNames: [String] {
         switch type {
         case .counter: [name, name + "_total", name + "_created"]
-        case .gauge: [name]
+        case .gauge, .untyped: [name]
         case .histogram: [name, name + "_bucket", name + "_sum", name + "_count", name + "_created"]
         }
     }

@@ -102,6 +102,16 @@ public final class Meter: Sendable, MetricProducer {
         try makeInstrument(name: name, unit: unit, type: .gauge, help: help)
     }
 
+    /// Creates an instrument observing values whose kind the source does not say, exposed as untyped (OpenMetrics'
+    /// `unknown`). Not an OpenTelemetry instrument: it exists for node_exporter's untyped families.
+    public func makeObservableUntyped(
+        name: String, unit: String = "", help: String
+    ) throws(MetricsError)
+        -> ObservableInstrument
+    {
+        try makeInstrument(name: name, unit: unit, type: .untyped, help: help)
+    }
+
     /// Adds a callback that observes this meter's instruments at every collection.
     public func addCallback(_ callback: @escaping @Sendable (inout ObservationRecorder) throws -> Void) {
         state.withLock { $0.callbacks.append(callback) }

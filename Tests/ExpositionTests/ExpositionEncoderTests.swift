@@ -47,6 +47,31 @@ struct ExpositionEncoderTests {
                 """)
     }
 
+    @Test("an untyped family is untyped in text 0.0.4 and unknown in OpenMetrics, its samples unchanged")
+    func untyped() throws {
+        let snapshot = MetricsSnapshot(families: [
+            MetricFamilySnapshot(
+                descriptor: try MetricDescriptor(
+                    name: "node_netstat_Tcp_MaxConn", type: .untyped, help: "Statistic TcpMaxConn."),
+                labelSets: [.empty], values: [-1])
+        ])
+        #expect(
+            Self.encode(snapshot, .prometheusText004) == """
+                # HELP node_netstat_Tcp_MaxConn Statistic TcpMaxConn.
+                # TYPE node_netstat_Tcp_MaxConn untyped
+                node_netstat_Tcp_MaxConn -1
+
+                """)
+        #expect(
+            Self.encode(snapshot, .openMetrics100) == """
+                # TYPE node_netstat_Tcp_MaxConn unknown
+                # HELP node_netstat_Tcp_MaxConn Statistic TcpMaxConn.
+                node_netstat_Tcp_MaxConn -1
+                # EOF
+
+                """)
+    }
+
     @Test("OpenMetrics leaves out a histogram's _sum and _count where the specification forbids a sum")
     func histogramWithoutSum() throws {
         let negativeSum = try Fixtures.histogram(

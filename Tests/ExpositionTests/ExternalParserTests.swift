@@ -138,7 +138,7 @@ struct ExternalParserTests {
                 switch descriptor.type {
                 case .counter:
                     if !isOpenMetrics || value >= 0 { add("_total", labels, value) }
-                case .gauge:
+                case .gauge, .untyped:
                     add("", labels, value)
                 case .histogram:
                     guard let columns = family.histogram else { break }
@@ -155,7 +155,8 @@ struct ExternalParserTests {
                 }
             }
             return ParsedFamily(
-                name: descriptor.name, type: descriptor.type.rawValue, unit: isOpenMetrics ? descriptor.unit : "",
+                name: descriptor.name, type: descriptor.type == .untyped ? "unknown" : descriptor.type.rawValue,
+                unit: isOpenMetrics ? descriptor.unit : "",
                 help: descriptor.help, samples: samples)
         }
     }
