@@ -45,9 +45,12 @@ public struct ObservationRecorder: ~Copyable {
     }
 
     /// Records that `instrument` has `value` for `labels` now. Observing the same labels twice in one collection
-    /// keeps the last value. Instruments of other meters are ignored.
+    /// keeps the last value. Instruments of other meters are ignored, and so are instruments created after this
+    /// collection began (a collector that learns a new name while collecting): they are collected from the next
+    /// collection on.
     public mutating func observe(_ instrument: ObservableInstrument, _ value: Double, labels: LabelSet = .empty) {
-        guard instrument.meterIdentifier == meterIdentifier, !instrument.isDropped else { return }
+        guard instrument.meterIdentifier == meterIdentifier, instrument.index < values.count, !instrument.isDropped
+        else { return }
         labelSets[instrument.index].append(instrument.rule?.filteredLabels(labels) ?? labels)
         values[instrument.index].append(value)
     }

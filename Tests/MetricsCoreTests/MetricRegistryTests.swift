@@ -235,4 +235,19 @@ private struct CollectorFailure: Error, CustomStringConvertible {
         #expect(snapshot.family(named: "gauge_b") == nil)
         #expect(snapshot.family(named: "gauge_a")?.values == [2, 3])
     }
+
+    @Test func anInstrumentCreatedWhileCollectingIsCollectedFromTheNextCollectionOn() throws {
+        let registry = try MetricRegistry()
+        let meter = registry.makeMeter(name: "sockstat")
+        let learned = Mutex<ObservableInstrument?>(nil)
+        meter.addCallback { recorder in
+            let instrument = try learned.withLock { learned in
+                if learned == nil { learned = try meter.makeObservableGauge(name: "node_sockstat_TCP_inuse", help: "") }
+                return learned!
+            }
+            recorder.observe(instrument, 14)
+        }
+        #expect(registry.collect().family(named: "node_sockstat_TCP_inuse") == nil)
+        #expect(registry.collect().family(named: "node_sockstat_TCP_inuse")?.values == [14])
+    }
 }
