@@ -29,13 +29,19 @@ public enum HostCollectorTable {
 
     /// Every collector, by name.
     public static let entries: [Entry] = [
+        Entry(name: "arp", isEnabledByDefault: true, factory: ARPCollector.register),
+        Entry(name: "conntrack", isEnabledByDefault: true, factory: ConntrackCollector.register),
         Entry(name: "cpu", isEnabledByDefault: true, factory: CPUCollector.register),
         Entry(name: "diskstats", isEnabledByDefault: true, factory: DiskStatsCollector.register),
         Entry(name: "filesystem", isEnabledByDefault: true, factory: FilesystemCollector.register),
         Entry(name: "loadavg", isEnabledByDefault: true, factory: LoadAvgCollector.register),
         Entry(name: "meminfo", isEnabledByDefault: true, factory: MeminfoCollector.register),
         Entry(name: "netdev", isEnabledByDefault: true, factory: NetDevCollector.register),
+        Entry(name: "netstat", isEnabledByDefault: true, factory: NetStatCollector.register),
+        Entry(name: "sockstat", isEnabledByDefault: true, factory: SockstatCollector.register),
+        Entry(name: "softnet", isEnabledByDefault: true, factory: SoftnetCollector.register),
         Entry(name: "stat", isEnabledByDefault: true, factory: StatCollector.register),
+        Entry(name: "udp_queues", isEnabledByDefault: true, factory: UDPQueuesCollector.register),
     ]
 
     /// The collector names with whether each runs by default, for help texts.

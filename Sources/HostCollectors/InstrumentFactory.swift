@@ -2,7 +2,7 @@ import MetricsCore
 
 /// One instrument a collector creates.
 struct InstrumentSpec {
-    enum Kind { case counter, gauge }
+    enum Kind { case counter, gauge, untyped }
 
     let kind: Kind
     /// The sample name, e.g. `node_cpu_seconds_total`.
@@ -17,6 +17,10 @@ struct InstrumentSpec {
 
     static func gauge(_ name: String, unit: String = "", help: String) -> InstrumentSpec {
         InstrumentSpec(kind: .gauge, name: name, unit: unit, help: help)
+    }
+
+    static func untyped(_ name: String, help: String) -> InstrumentSpec {
+        InstrumentSpec(kind: .untyped, name: name, unit: "", help: help)
     }
 
     /// The family name the exposition sorts by: a counter's samples end in `_total`, its family does not.
@@ -51,6 +55,7 @@ struct InstrumentFactory {
             switch spec.kind {
             case .counter: return try meter.makeObservableCounter(name: spec.name, unit: spec.unit, help: spec.help)
             case .gauge: return try meter.makeObservableGauge(name: spec.name, unit: spec.unit, help: spec.help)
+            case .untyped: return try meter.makeObservableUntyped(name: spec.name, unit: spec.unit, help: spec.help)
             }
         } catch {
             throw .registrationFailed(collector: meter.producerName, reason: error.description)

@@ -53,6 +53,12 @@ public struct ServerOptions: Sendable {
     public var netDeviceExclude: String?
     /// `--collector.netdev.device-include`.
     public var netDeviceInclude: String?
+    /// `--collector.netstat.fields`; nil applies node_exporter's default.
+    public var netStatFields: String?
+    /// `--collector.arp.device-exclude`.
+    public var arpDeviceExclude: String?
+    /// `--collector.arp.device-include`.
+    public var arpDeviceInclude: String?
     /// `--push.socket`: the stream push socket; empty turns it off.
     public var pushSocket: String = PushSocketPaths.serverStreamSocket
     /// `--push.datagram-socket`: the datagram push socket; empty turns it off.
@@ -94,6 +100,9 @@ public struct ServerOptions: Sendable {
         collectors.filesystemStatWorkers = statWorkers
         collectors.netDevDeviceExclude = netDeviceExclude
         collectors.netDevDeviceInclude = netDeviceInclude
+        if let netStatFields { collectors.netStatFields = netStatFields }
+        collectors.arpDeviceExclude = arpDeviceExclude
+        collectors.arpDeviceInclude = arpDeviceInclude
         return collectors
     }
 

@@ -50,7 +50,7 @@ final class SteppingClock: Sendable {
     }
 
     @Test(.needsPromtool)
-    func promtoolFindsOnlyTheInheritedCamelCaseMemoryNames() throws {
+    func promtoolFindsOnlyTheInheritedCamelCaseNames() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(promtoolPath, "promtool is not on PATH"))
         process.arguments = ["check", "metrics"]
@@ -68,7 +68,9 @@ final class SteppingClock: Sendable {
 
         let findings = report.split(separator: "\n").map(String.init)
         #expect(!findings.isEmpty)
-        let camelCase = /^node_memory_[A-Za-z0-9_]+ metric names should be written in 'snake_case' not 'camelCase'$/
+        // node_exporter's names for the fields of /proc/meminfo and the counters of /proc/net/netstat and snmp.
+        let camelCase =
+            /^node_(memory|netstat)_[A-Za-z0-9_]+ metric names should be written in 'snake_case' not 'camelCase'$/
         let others = findings.filter { $0.wholeMatch(of: camelCase) == nil }
         #expect(others.isEmpty, "promtool: \(others.joined(separator: "\n"))")
     }

@@ -3,7 +3,10 @@ import MetricsCore
 import Testing
 
 @Suite struct HostCollectorTableTests {
-    static let all = ["cpu", "diskstats", "filesystem", "loadavg", "meminfo", "netdev", "stat"]
+    static let all = [
+        "arp", "conntrack", "cpu", "diskstats", "filesystem", "loadavg", "meminfo", "netdev", "netstat", "sockstat",
+        "softnet", "stat", "udp_queues",
+    ]
 
     @Test func listsEveryCollectorAsEnabledByDefault() {
         #expect(HostCollectorTable.entries.map(\.name) == Self.all)
@@ -13,7 +16,7 @@ import Testing
     @Test(
         arguments: [
             (false, [], all),
-            (false, [("meminfo", false)], ["cpu", "diskstats", "filesystem", "loadavg", "netdev", "stat"]),
+            (false, [("meminfo", false)], all.filter { $0 != "meminfo" }),
             (true, [], []),
             (true, [("stat", true), ("cpu", true)], ["cpu", "stat"]),
             (true, [("cpu", true), ("cpu", false)], []),
@@ -42,7 +45,9 @@ import Testing
         let registry = try makeRegistry(collectors: Self.all, options: Fixtures.options())
         let snapshot = registry.collect()
         #expect(snapshot.labelValues("tally_scrape_collector_success", "collector") == Self.all)
-        #expect(snapshot.family(sample: "tally_scrape_collector_success")?.values == Array(repeating: 1, count: 7))
+        #expect(
+            snapshot.family(sample: "tally_scrape_collector_success")?.values
+                == Array(repeating: 1, count: Self.all.count))
         #expect(snapshot.labelValues("tally_scrape_collector_duration_seconds", "collector") == Self.all)
     }
 
@@ -85,6 +90,8 @@ import Testing
         #expect(options.filesystemMountTimeout == .seconds(5))
         #expect(options.filesystemStatWorkers == 4)
         #expect(options.cpuGuest)
+        #expect(options.netStatFields == HostCollectorOptions.defaultNetStatFields)
+        #expect(options.arpDeviceExclude == nil && options.arpDeviceInclude == nil)
         #expect(options.pageSize > 0)
     }
 
@@ -117,6 +124,11 @@ import Testing
         ),
         ("bad netdev regex", .invalidPattern(flag: "--collector.netdev.device-exclude", pattern: "[z-a]", reason: "")),
         (
+            "arp both",
+            .mutuallyExclusive(flag: "--collector.arp.device-exclude", otherFlag: "--collector.arp.device-include")
+        ),
+        ("bad netstat regex", .invalidPattern(flag: "--collector.netstat.fields", pattern: "^(Tcp_", reason: "")),
+        (
             "bad fs types regex",
             .invalidPattern(
                 flag: "--collector.filesystem.fs-types-exclude", pattern: "a{2,1}", reason: "")
@@ -145,6 +157,10 @@ import Testing
             options.netDevDeviceInclude = "^eth"
         case "bad diskstats regex": options.diskStatsDeviceInclude = "(sd"
         case "bad netdev regex": options.netDevDeviceExclude = "[z-a]"
+        case "arp both":
+            options.arpDeviceExclude = "^docker"
+            options.arpDeviceInclude = "^eth"
+        case "bad netstat regex": options.netStatFields = "^(Tcp_"
         case "bad fs types regex": options.filesystemFSTypesExclude = "a{2,1}"
         case "zero timeout": options.filesystemMountTimeout = .zero
         case "no workers": options.filesystemStatWorkers = 0
