@@ -8,7 +8,7 @@ import Synchronization
 /// (collector/sockstat_linux.go). `inuse` is reported for every protocol line, 0 when the line lacks it, as
 /// node_exporter does. A file that does not exist (IPv4 or IPv6 turned off) is left out.
 final class SockstatCollector: Sendable {
-    /// The suffixes of the per-protocol gauges, in the order of ``Counts/values``.
+    /// The suffixes of the per-protocol gauges, in the order of ``values(of:pageSize:)``.
     private static let suffixes = ["inuse", "orphan", "tw", "alloc", "mem", "memory", "mem_bytes"]
 
     private let files: [KernelFile]
