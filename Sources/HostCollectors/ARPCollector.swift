@@ -26,15 +26,8 @@ final class ARPCollector: Sendable {
     func collect(into recorder: inout ObservationRecorder) throws {
         let devices = try file.parse(ARPEntryCount.parse)
         layout.withLock { layout in
-            layout.update(
-                count: devices.count, name: { devices[$0].device },
-                makeEntry: { device in
-                    filter.admits(device) ? LabelSet(sortedUniqueLabels: [Label("device", device)]) : nil
-                },
-                labels: { $0 })
-            let slots = layout.slots
-            for position in layout.order {
-                guard let labels = slots[position] else { continue }
+            layout.update(count: devices.count, label: "device", name: { devices[$0].device }, admits: filter.admits)
+            for (position, labels) in layout.reportedRows {
                 recorder.observe(entries, Double(devices[position].entries), labels: labels)
             }
         }

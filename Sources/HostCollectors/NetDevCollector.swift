@@ -48,14 +48,8 @@ final class NetDevCollector: Sendable {
         let interfaces = try file.parse(NetDevStats.parse)
         layout.withLock { layout in
             layout.update(
-                count: interfaces.count, name: { interfaces[$0].device },
-                makeEntry: { device in
-                    filter.admits(device) ? LabelSet(sortedUniqueLabels: [Label("device", device)]) : nil
-                },
-                labels: { $0 })
-            let slots = layout.slots
-            for position in layout.order {
-                guard let labels = slots[position] else { continue }
+                count: interfaces.count, label: "device", name: { interfaces[$0].device }, admits: filter.admits)
+            for (position, labels) in layout.reportedRows {
                 let row = interfaces[position]
                 recorder.observe(counters[0], Double(row.receiveBytes), labels: labels)
                 recorder.observe(counters[1], Double(row.receivePackets), labels: labels)

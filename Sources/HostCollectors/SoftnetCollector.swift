@@ -39,12 +39,8 @@ final class SoftnetCollector: Sendable {
     func collect(into recorder: inout ObservationRecorder) throws {
         let cpus = try file.parse(SoftnetStat.parse)
         layout.withLock { layout in
-            layout.update(
-                count: cpus.count, name: { String(cpus[$0].cpu) },
-                makeEntry: { cpu in LabelSet(sortedUniqueLabels: [Label("cpu", cpu)]) }, labels: { $0 })
-            let slots = layout.slots
-            for position in layout.order {
-                guard let labels = slots[position] else { continue }
+            layout.update(count: cpus.count, label: "cpu", name: { String(cpus[$0].cpu) })
+            for (position, labels) in layout.reportedRows {
                 let cpu = cpus[position]
                 recorder.observe(processed, Double(cpu.processed), labels: labels)
                 recorder.observe(dropped, Double(cpu.dropped), labels: labels)
