@@ -15,9 +15,10 @@ import MetricsCore
 ///
 /// OpenMetrics 1.0: `# TYPE`, `# UNIT` (when the family has a unit) and `# HELP` (when not empty), in the order the
 /// specification recommends, under the family name (`x` for a counter whose samples are `x_total`), and `# EOF` at
-/// the end. Samples OpenMetrics forbids are left out rather than voiding the whole exposition: a counter value
-/// that is NaN or negative, and the `_sum` and `_count` of a histogram series whose sum is NaN or negative or whose
-/// family has a negative bucket bound (the specification allows no sum then, and a `_count` needs a `_sum`).
+/// the end. An untyped family is announced as `unknown` there (`untyped` in text 0.0.4). Samples OpenMetrics forbids
+/// are left out rather than voiding the whole exposition: a counter value that is NaN or negative, and the `_sum` and
+/// `_count` of a histogram series whose sum is NaN or negative or whose family has a negative bucket bound (the
+/// specification allows no sum then, and a `_count` needs a `_sum`).
 public struct ExpositionEncoder: Sendable {
     public let format: ExpositionFormat
 

@@ -41,3 +41,22 @@ struct DeviceLayout<Entry> {
         order = exposureOrder(of: labelSets).map { reported[$0] }
     }
 }
+
+extension DeviceLayout where Entry == LabelSet {
+    /// ``update(count:name:makeEntry:labels:)`` for rows whose series carry one label, `label` set to the row's
+    /// name (`device="eth0"`, `cpu="3"`); a name `admits` refuses is left out.
+    mutating func update(
+        count: Int, label: String, name: (Int) -> String, admits: (String) -> Bool = { _ in true }
+    ) {
+        update(
+            count: count, name: name,
+            makeEntry: { name in admits(name) ? LabelSet(sortedUniqueLabels: [Label(label, name)]) : nil },
+            labels: { $0 })
+    }
+
+    /// The position and label set of every reported row, in exposure order.
+    var reportedRows: some Sequence<(position: Int, labels: LabelSet)> {
+        let slots = slots
+        return order.lazy.compactMap { position in slots[position].map { (position, $0) } }
+    }
+}

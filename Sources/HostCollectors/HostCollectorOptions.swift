@@ -85,9 +85,18 @@ public struct HostCollectorOptions: Sendable {
     public var clockAdjustment: any ClockAdjustmentSource
     /// The wall clock of `node_time_seconds`: ``SystemRealTimeClock`` unless a test substitutes a fixed instant.
     public var realTimeClock: any RealTimeClock
+    /// `--collector.netstat.fields`: the counters of /proc/net/netstat, snmp and snmp6 to report, matched against
+    /// `<Protocol>_<Counter>` (default ``defaultNetStatFields``; empty reports every counter).
+    public var netStatFields: String
+
+    /// `--collector.arp.device-exclude`: interfaces whose ARP entries are left out (no default).
+    public var arpDeviceExclude: String?
+    /// `--collector.arp.device-include`: the only interfaces whose ARP entries are reported.
+    public var arpDeviceInclude: String?
 
     /// The size of a memory page in bytes, which turns the resident pages of /proc/self/stat into
-    /// `process_resident_memory_bytes`; fixed in tests so that the output does not depend on the machine.
+    /// `process_resident_memory_bytes` and the socket memory pages of /proc/net/sockstat into
+    /// `node_sockstat_<PROTOCOL>_mem_bytes`; fixed in tests so that the output does not depend on the machine.
     public var pageSize: Int
 
     /// node_exporter's `--collector.diskstats.device-exclude` default: partitions, RAM disks, loop and floppy
@@ -108,6 +117,14 @@ public struct HostCollectorOptions: Sendable {
         "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|"
         + "overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$"
 
+    /// node_exporter 1.5's `--collector.netstat.fields` default: errors, IP forwarding and octets, ICMP messages,
+    /// listen queue and SYN cookie counters, TCP segments, opens, resets and retransmissions, UDP datagrams.
+    public static let defaultNetStatFields =
+        "^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|"
+        + "TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|"
+        + "Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|"
+        + "Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
+
     /// Options with every default of node_exporter 1.x.
     public init(
         procFS: ProcFS = ProcFS(), sysFS: SysFS = SysFS(), rootFS: String = "/",
@@ -118,6 +135,7 @@ public struct HostCollectorOptions: Sendable {
         self.rootFS = rootFS
         self.udevDatabase = udevDatabase
         cpuGuest = true
+        netStatFields = Self.defaultNetStatFields
         filesystemMountTimeout = .seconds(5)
         filesystemStatWorkers = 4
         filesystemStats = SystemFilesystemStats()
@@ -148,6 +166,8 @@ public struct HostCollectorOptions: Sendable {
         _ = try netDevFilter()
         _ = try netClassFilter()
         _ = try powerSupplyFilter()
+        _ = try netStatFieldPattern()
+        _ = try arpFilter()
         guard filesystemMountTimeout > .zero else {
             throw .invalidOption(flag: "--collector.filesystem.mount-timeout", reason: "must be greater than 0")
         }
@@ -216,6 +236,22 @@ public struct HostCollectorOptions: Sendable {
         try NameFilter(
             exclude: powerSupplyIgnoredSupplies, include: nil, defaultExclude: "",
             excludeFlag: "--collector.powersupply.ignored-supplies", includeFlag: "")
+    }
+
+    /// The compiled ``netStatFields``; nil when it is empty and every counter is reported.
+    func netStatFieldPattern() throws(HostCollectorError) -> Pattern? {
+        guard !netStatFields.isEmpty else { return nil }
+        do {
+            return try Pattern(netStatFields)
+        } catch {
+            throw .invalidPattern(flag: "--collector.netstat.fields", pattern: netStatFields, reason: error.reason)
+        }
+    }
+
+    func arpFilter() throws(HostCollectorError) -> NameFilter {
+        try NameFilter(
+            exclude: arpDeviceExclude, include: arpDeviceInclude, defaultExclude: "",
+            excludeFlag: "--collector.arp.device-exclude", includeFlag: "--collector.arp.device-include")
     }
 }
 

@@ -59,7 +59,9 @@ public enum HostCollectorTable {
 
     /// Every collector, by name.
     public static let entries: [Entry] = [
+        Entry(name: "arp", isEnabledByDefault: true, factory: ARPCollector.register),
         Entry(name: "bonding", isEnabledByDefault: true, factory: BondingCollector.register),
+        Entry(name: "conntrack", isEnabledByDefault: true, factory: ConntrackCollector.register),
         Entry(name: "cpu", isEnabledByDefault: true, factory: CPUCollector.register),
         Entry(name: "cpufreq", isEnabledByDefault: true, factory: CPUFreqCollector.register),
         Entry(name: "diskstats", isEnabledByDefault: true, factory: DiskStatsCollector.register),
@@ -72,16 +74,20 @@ public enum HostCollectorTable {
         Entry(name: "meminfo", isEnabledByDefault: true, factory: MeminfoCollector.register),
         Entry(name: "netclass", isEnabledByDefault: true, factory: NetClassCollector.register),
         Entry(name: "netdev", isEnabledByDefault: true, factory: NetDevCollector.register),
+        Entry(name: "netstat", isEnabledByDefault: true, factory: NetStatCollector.register),
         Entry(name: "os", isEnabledByDefault: true, factory: OSCollector.register),
         Entry(name: "powersupplyclass", isEnabledByDefault: true, factory: PowerSupplyClassCollector.register),
         Entry(name: "pressure", isEnabledByDefault: true, factory: PressureCollector.register),
         Entry(name: "schedstat", isEnabledByDefault: true, factory: SchedStatCollector.register),
         Entry(name: "selinux", isEnabledByDefault: true, factory: SELinuxCollector.register),
+        Entry(name: "sockstat", isEnabledByDefault: true, factory: SockstatCollector.register),
+        Entry(name: "softnet", isEnabledByDefault: true, factory: SoftnetCollector.register),
         Entry(name: "stat", isEnabledByDefault: true, factory: StatCollector.register),
         Entry(name: "textfile", isEnabledByDefault: true, producer: TextfileCollector.make),
         Entry(name: "thermal_zone", isEnabledByDefault: true, factory: ThermalZoneCollector.register),
         Entry(name: "time", isEnabledByDefault: true, factory: TimeCollector.register),
         Entry(name: "timex", isEnabledByDefault: true, factory: TimexCollector.register),
+        Entry(name: "udp_queues", isEnabledByDefault: true, factory: UDPQueuesCollector.register),
         Entry(name: "uname", isEnabledByDefault: true, factory: UnameCollector.register),
         Entry(name: "vmstat", isEnabledByDefault: true, factory: VMStatCollector.register),
     ]

@@ -211,6 +211,25 @@ extension UnsafeRawBufferPointer {
         return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
     }
 
+    /// The bytes parsed as an unsigned hexadecimal integer (`[0-9a-fA-F]+`, no `0x`), as the kernel prints the columns
+    /// of /proc/net/softnet_stat and /proc/net/stat/*; nil for anything else, including a value above `UInt64.max`.
+    func hexadecimalUInt64() -> UInt64? {
+        guard !isEmpty else { return nil }
+        var value: UInt64 = 0
+        for byte in self {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte &- UInt8(ascii: "a") &+ 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte &- UInt8(ascii: "A") &+ 10
+            default: return nil
+            }
+            guard value >> 60 == 0 else { return nil }
+            value = value << 4 | UInt64(digit)
+        }
+        return value
+    }
+
     /// The bytes parsed as a non-negative decimal (`[0-9]*\.?[0-9]*` with at least one digit, e.g. "0.21"),
     /// rounded exactly as `strtod` rounds it; nil for anything else.
     ///

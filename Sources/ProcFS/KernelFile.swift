@@ -50,6 +50,19 @@ public final class KernelFile: Sendable {
         return try self.parse(bytes, by: parse)
     }
 
+    /// The content of the file parsed by `parse`, or nil when the file does not exist (``ProcFSError/isMissingFile``):
+    /// for an optional file, such as /proc/net/snmp6 without IPv6 or the files of a kernel module not loaded.
+    public func parseIfPresent<Value>(
+        _ parse: ([UInt8]) throws(ProcFSError) -> Value
+    ) throws(ProcFSError) -> Value? {
+        do {
+            return try self.parse(parse)
+        } catch {
+            guard error.isMissingFile else { throw error }
+            return nil
+        }
+    }
+
     /// `bytes`, read from this file, parsed by `parse`, naming this file's path in a parse error: for a caller that
     /// looks at the bytes before parsing them (to skip parsing an unchanged file, say).
     @inlinable

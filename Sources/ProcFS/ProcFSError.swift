@@ -20,6 +20,13 @@ public enum ProcFSError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether the file does not exist (`open` failed with `ENOENT`): how an optional file is absent, such as
+    /// /proc/net/snmp6 without IPv6 or the files of a kernel module that is not loaded.
+    public var isMissingFile: Bool {
+        guard case .readFailed(_, let call, let errno) = self else { return false }
+        return call == "open" && errno == ENOENT
+    }
+
     /// The same error with a malformed file renamed to the path it was actually read from, so that a parse error
     /// names `fixtures/proc/1/mountinfo` rather than the generic `/proc/[pid]/mountinfo`.
     @usableFromInline

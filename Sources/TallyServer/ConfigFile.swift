@@ -10,7 +10,7 @@ import MetricsCore
 ///   ttl: 0s                      # default time to live of pushed series; 0 keeps them
 /// rules:                         # the first rule whose match selects a metric applies
 ///   - match: "crypto_*_duration_seconds"
-///     type: histogram            # select only metrics of this type: counter, gauge or histogram
+///     type: histogram            # select only metrics of this type: counter, gauge, histogram or untyped
 ///     help: "Processing time."
 ///     buckets: [0.01, 0.1, 1, 10]
 ///     ttl: 15m

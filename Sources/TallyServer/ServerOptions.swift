@@ -67,6 +67,12 @@ public struct ServerOptions: Sendable {
     public var textfileMaxAge: Duration?
     /// `--collector.textfile.max-size`: larger files are left out.
     public var textfileMaxSize = 4 << 20
+    /// `--collector.netstat.fields`; nil applies node_exporter's default.
+    public var netStatFields: String?
+    /// `--collector.arp.device-exclude`.
+    public var arpDeviceExclude: String?
+    /// `--collector.arp.device-include`.
+    public var arpDeviceInclude: String?
     /// `--push.socket`: the stream push socket; empty turns it off.
     public var pushSocket: String = PushSocketPaths.serverStreamSocket
     /// `--push.datagram-socket`: the datagram push socket; empty turns it off.
@@ -115,6 +121,9 @@ public struct ServerOptions: Sendable {
         collectors.textfileDirectories = textfileDirectories
         collectors.textfileMaxAge = textfileMaxAge
         collectors.textfileMaxSize = textfileMaxSize
+        if let netStatFields { collectors.netStatFields = netStatFields }
+        collectors.arpDeviceExclude = arpDeviceExclude
+        collectors.arpDeviceInclude = arpDeviceInclude
         return collectors
     }
 

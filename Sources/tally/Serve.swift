@@ -136,6 +136,22 @@ struct Serve: ParsableCommand {
     var textfileMaxSize = 4 << 20
 
     @Option(
+        name: .customLong("collector.netstat.fields"),
+        help:
+            "Regex of the <Protocol>_<Counter> counters of /proc/net/{netstat,snmp,snmp6} to report."
+    )
+    var netStatFields: String?
+
+    @Option(
+        name: .customLong("collector.arp.device-exclude"), help: "Regex of interfaces whose ARP entries to leave out.")
+    var arpDeviceExclude: String?
+
+    @Option(
+        name: .customLong("collector.arp.device-include"),
+        help: "Regex of the only interfaces whose ARP entries to report.")
+    var arpDeviceInclude: String?
+
+    @Option(
         name: .customLong("push.socket"),
         help: "Stream push socket (TALLY_PUSH_SOCKET sets the default; empty turns it off).")
     var pushSocket = PushSocketPaths.serverStreamSocket
@@ -208,6 +224,9 @@ struct Serve: ParsableCommand {
         options.textfileDirectories = textfileDirectories
         options.textfileMaxAge = try textfileMaxAge.map { try duration($0, "--collector.textfile.max-age") }
         options.textfileMaxSize = textfileMaxSize
+        options.netStatFields = netStatFields
+        options.arpDeviceExclude = arpDeviceExclude
+        options.arpDeviceInclude = arpDeviceInclude
         options.listenAddresses = listenAddresses
         options.usesSystemdSockets = systemdSocket
         options.telemetryPath = telemetryPath

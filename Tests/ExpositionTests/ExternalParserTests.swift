@@ -170,7 +170,8 @@ struct ExternalParserTests {
                 }
             }
             return ParsedFamily(
-                name: descriptor.name, type: descriptor.type.rawValue, unit: isOpenMetrics ? descriptor.unit : "",
+                name: descriptor.name, type: descriptor.type == .untyped ? "unknown" : descriptor.type.rawValue,
+                unit: isOpenMetrics ? descriptor.unit : "",
                 help: descriptor.help, samples: samples)
         }
     }

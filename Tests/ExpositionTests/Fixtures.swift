@@ -6,8 +6,8 @@ enum Fixtures {
     static let escapingHelp = #"Events with "odd" values, a \ backslash,"# + "\nand a second line."
 
     /// A snapshot holding every instrument kind: counters with and without labels, gauges with and without a unit
-    /// and help, histograms with labels and a unit, without labels, and with a negative bound; escaping-heavy help
-    /// and label values; integral, fractional, huge, tiny, infinite and NaN values; an empty family.
+    /// and help, an untyped value, histograms with labels and a unit, without labels, and with a negative bound;
+    /// escaping-heavy help and label values; integral, fractional, huge, tiny, infinite and NaN values; an empty family.
     static func everyKind() throws -> MetricsSnapshot {
         let processed = MetricFamilySnapshot(
             descriptor: try MetricDescriptor(
@@ -42,6 +42,10 @@ enum Fixtures {
             descriptor: try MetricDescriptor(
                 name: "process_resident_memory_bytes", type: .gauge, help: "", unit: "bytes"),
             labelSets: [.empty], values: [8_511_488])
+        let clockSkew = MetricFamilySnapshot(
+            descriptor: try MetricDescriptor(
+                name: "crypto_exchange_clock_skew", type: .untyped, help: "Reported clock skew, of unknown kind."),
+            labelSets: [.empty], values: [-1])
         let empty = MetricFamilySnapshot(
             descriptor: try MetricDescriptor(name: "tally_empty", type: .gauge, help: "Never has a series."),
             labelSets: [], values: [])
@@ -63,7 +67,8 @@ enum Fixtures {
             observations: [.empty: [-15, 5, 25]])
 
         return MetricsSnapshot(families: [
-            processed, pushedLines, oddEvents, queueSize, residentMemory, empty, duration, batchLines, temperature,
+            processed, pushedLines, oddEvents, queueSize, residentMemory, clockSkew, empty, duration, batchLines,
+            temperature,
         ])
     }
 

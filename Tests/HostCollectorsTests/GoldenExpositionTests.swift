@@ -68,7 +68,8 @@ final class SteppingClock: Sendable {
 
         let findings = report.split(separator: "\n").map(String.init)
         #expect(!findings.isEmpty)
-        let camelCase = /^node_memory_[A-Za-z0-9_]+ metric names should be written in 'snake_case' not 'camelCase'$/
+        let camelCase =
+            /^node_(memory|netstat)_[A-Za-z0-9_]+ metric names should be written in 'snake_case' not 'camelCase'$/
         // node_exporter counts entropy in bits, which promtool would have in bytes.
         let bits = /^node_entropy_[a-z_]+_bits use base unit "bytes" instead of "bits"$/
         let others = findings.filter { $0.wholeMatch(of: camelCase) == nil && $0.wholeMatch(of: bits) == nil }

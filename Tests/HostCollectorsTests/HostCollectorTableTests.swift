@@ -4,9 +4,10 @@ import Testing
 
 @Suite struct HostCollectorTableTests {
     static let all = [
-        "bonding", "cpu", "cpufreq", "diskstats", "entropy", "filefd", "filesystem", "hwmon", "loadavg", "mdadm",
-        "meminfo", "netclass", "netdev", "os", "powersupplyclass", "pressure", "schedstat", "selinux", "stat",
-        "textfile", "thermal_zone", "time", "timex", "uname", "vmstat",
+        "arp", "bonding", "conntrack", "cpu", "cpufreq", "diskstats", "entropy", "filefd", "filesystem", "hwmon",
+        "loadavg", "mdadm", "meminfo", "netclass", "netdev", "netstat", "os", "powersupplyclass", "pressure",
+        "schedstat", "selinux", "sockstat", "softnet", "stat", "textfile", "thermal_zone", "time", "timex",
+        "udp_queues", "uname", "vmstat",
     ]
 
     @Test func listsEveryCollectorAsEnabledByDefault() {
@@ -91,6 +92,8 @@ import Testing
         #expect(options.filesystemMountTimeout == .seconds(5))
         #expect(options.filesystemStatWorkers == 4)
         #expect(options.cpuGuest)
+        #expect(options.netStatFields == HostCollectorOptions.defaultNetStatFields)
+        #expect(options.arpDeviceExclude == nil && options.arpDeviceInclude == nil)
         #expect(options.pageSize > 0)
     }
 
@@ -123,6 +126,11 @@ import Testing
         ),
         ("bad netdev regex", .invalidPattern(flag: "--collector.netdev.device-exclude", pattern: "[z-a]", reason: "")),
         (
+            "arp both",
+            .mutuallyExclusive(flag: "--collector.arp.device-exclude", otherFlag: "--collector.arp.device-include")
+        ),
+        ("bad netstat regex", .invalidPattern(flag: "--collector.netstat.fields", pattern: "^(Tcp_", reason: "")),
+        (
             "bad fs types regex",
             .invalidPattern(
                 flag: "--collector.filesystem.fs-types-exclude", pattern: "a{2,1}", reason: "")
@@ -151,6 +159,10 @@ import Testing
             options.netDevDeviceInclude = "^eth"
         case "bad diskstats regex": options.diskStatsDeviceInclude = "(sd"
         case "bad netdev regex": options.netDevDeviceExclude = "[z-a]"
+        case "arp both":
+            options.arpDeviceExclude = "^docker"
+            options.arpDeviceInclude = "^eth"
+        case "bad netstat regex": options.netStatFields = "^(Tcp_"
         case "bad fs types regex": options.filesystemFSTypesExclude = "a{2,1}"
         case "zero timeout": options.filesystemMountTimeout = .zero
         case "no workers": options.filesystemStatWorkers = 0

@@ -16,6 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from conftest import free_port
 
 COLLECTORS = ["cpu", "meminfo", "loadavg", "diskstats", "filesystem", "netdev", "stat"]
+# The collectors of /proc/net and the conntrack files, also compared value for value on tally's fixture tree.
+NETWORK_COLLECTORS = ["arp", "conntrack", "netstat", "sockstat", "softnet", "udp_queues"]
+NETWORK_PREFIXES = ("node_arp_", "node_nf_conntrack_", "node_netstat_", "node_sockstat_", "node_softnet_", "node_udp_")
 MOUNT_POINTS_EXCLUDE = "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
 FS_TYPES_EXCLUDE = (
     "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|"
@@ -71,7 +74,7 @@ def outputs(tmp_path_factory):
          f"--collector.filesystem.fs-types-exclude={FS_TYPES_EXCLUDE}",
          f"--collector.diskstats.device-exclude={DISK_DEVICE_EXCLUDE}",
          f"--collector.netdev.device-exclude={NETWORK_DEVICE_EXCLUDE}"]
-        + [f"--collector.{collector}" for collector in COLLECTORS],
+        + [f"--collector.{collector}" for collector in COLLECTORS + NETWORK_COLLECTORS],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     from conftest import BINARY
 
@@ -82,7 +85,7 @@ def outputs(tmp_path_factory):
          "--collector.filesystem.fs-types-exclude", FS_TYPES_EXCLUDE,
          "--collector.diskstats.device-exclude", DISK_DEVICE_EXCLUDE,
          "--collector.netdev.device-exclude", NETWORK_DEVICE_EXCLUDE]
-        + [f"--collector.{collector}" for collector in COLLECTORS],
+        + [f"--collector.{collector}" for collector in COLLECTORS + NETWORK_COLLECTORS],
         stdout=open(directory / "tally.log", "wb"), stderr=subprocess.STDOUT)
     try:
         yield families(scrape(f"http://127.0.0.1:{node_port}/metrics")), families(
@@ -128,6 +131,50 @@ def test_disks_and_interfaces_are_the_same(outputs):
     devices = lambda found, family: {sample.labels["device"] for sample in found[family][2]}  # noqa: E731
     assert devices(node, "node_disk_reads_completed") == devices(tally, "node_disk_reads_completed")
     assert devices(node, "node_network_receive_bytes") == devices(tally, "node_network_receive_bytes")
+
+
+def test_the_network_families_are_the_same(outputs):
+    node, tally = outputs
+    network = lambda found: {name for name in found if name.startswith(NETWORK_PREFIXES)}  # noqa: E731
+    # This machine has /proc/net/netstat, snmp, sockstat, softnet_stat, udp and arp at least.
+    assert {"node_netstat_Tcp_InSegs", "node_sockstat_sockets_used", "node_softnet_processed", "node_udp_queues",
+            "node_arp_entries"} <= network(node)
+    assert network(node) <= network(tally)
+    assert node["node_softnet_processed"][1] == tally["node_softnet_processed"][1] == {("cpu",)}
+
+
+def test_the_network_collectors_agree_sample_for_sample_on_the_fixture_tree(tmp_path):
+    """Both exporters read tally's fixture /proc (Tests/Fixtures/proc): every sample of the network collectors must
+    be there in both, with the same labels, type and value."""
+    from conftest import BINARY, FIXTURES
+
+    procfs = FIXTURES / "proc"
+    node_port, tally_port = free_port(), free_port()
+    node = subprocess.Popen(
+        ["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{node_port}", f"--path.procfs={procfs}",
+         "--collector.disable-defaults"] + [f"--collector.{collector}" for collector in NETWORK_COLLECTORS],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tally = subprocess.Popen(
+        [BINARY, "serve", "--web.listen-address", f"127.0.0.1:{tally_port}", "--push.socket", "",
+         "--push.datagram-socket", "", "--path.procfs", str(procfs), "--collector.disable-defaults"]
+        + [f"--collector.{collector}" for collector in NETWORK_COLLECTORS],
+        stdout=open(tmp_path / "tally.log", "wb"), stderr=subprocess.STDOUT)
+    try:
+        def samples(text):
+            return {(sample.name, tuple(sorted(sample.labels.items()))): (family.type, sample.value)
+                    for family in text_string_to_metric_families(text) if family.name.startswith(NETWORK_PREFIXES)
+                    for sample in family.samples}
+
+        expected = samples(scrape(f"http://127.0.0.1:{node_port}/metrics"))
+        actual = samples(scrape(f"http://127.0.0.1:{tally_port}/metrics"))
+    finally:
+        node.terminate()
+        tally.terminate()
+        node.wait(timeout=10)
+        tally.wait(timeout=10)
+    # The default netstat fields, 20 sockstat gauges, 3 x 2 softnet counters, 4 queues, 2 ARP devices, 10 conntrack.
+    assert len(expected) == 40 + 20 + 6 + 4 + 2 + 10
+    assert actual == expected
 
 
 def test_a_mount_made_or_removed_while_serving_shows_at_the_next_scrape(tmp_path):

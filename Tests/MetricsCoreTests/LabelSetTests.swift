@@ -113,6 +113,8 @@ import Testing
         #expect(Set(histogram.reservedNames) == ["x", "x_bucket", "x_sum", "x_count", "x_created"])
         let counter = try MetricDescriptor(name: "y", type: .counter, help: "")
         #expect(Set(counter.reservedNames) == ["y", "y_total", "y_created"])
+        let untyped = try MetricDescriptor(name: "z_total", type: .untyped, help: "")
+        #expect(untyped.reservedNames == ["z_total"])
     }
 }
 

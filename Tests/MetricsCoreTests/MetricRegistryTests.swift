@@ -132,6 +132,17 @@ private struct CollectorFailure: Error, CustomStringConvertible {
         #expect(second.family(named: "node_disk_reads_completed")?.values == [20])
     }
 
+    @Test func anUntypedInstrumentIsCollectedAsUntyped() throws {
+        let registry = try MetricRegistry()
+        let meter = registry.makeMeter(name: "netstat")
+        let maxConn = try meter.makeObservableUntyped(name: "node_netstat_Tcp_MaxConn", help: "Statistic TcpMaxConn.")
+        meter.addCallback { recorder in recorder.observe(maxConn, -1) }
+        let family = try #require(registry.collect().family(named: "node_netstat_Tcp_MaxConn"))
+        #expect(family.descriptor.type == .untyped)
+        #expect(family.values == [-1])
+        #expect(throws: MetricsError.self) { try registry.makeGauge(name: "node_netstat_Tcp_MaxConn", help: "") }
+    }
+
     /// The registry reuses the last collection's family order and collector list; families and producers that come
     /// and go between collections must still come out complete and sorted.
     @Test func familiesAndProducersChangingBetweenCollectionsStaySorted() throws {
@@ -223,5 +234,20 @@ private struct CollectorFailure: Error, CustomStringConvertible {
         let snapshot = registry.collect()
         #expect(snapshot.family(named: "gauge_b") == nil)
         #expect(snapshot.family(named: "gauge_a")?.values == [2, 3])
+    }
+
+    @Test func anInstrumentCreatedWhileCollectingIsCollectedFromTheNextCollectionOn() throws {
+        let registry = try MetricRegistry()
+        let meter = registry.makeMeter(name: "sockstat")
+        let learned = Mutex<ObservableInstrument?>(nil)
+        meter.addCallback { recorder in
+            let instrument = try learned.withLock { learned in
+                if learned == nil { learned = try meter.makeObservableGauge(name: "node_sockstat_TCP_inuse", help: "") }
+                return learned!
+            }
+            recorder.observe(instrument, 14)
+        }
+        #expect(registry.collect().family(named: "node_sockstat_TCP_inuse") == nil)
+        #expect(registry.collect().family(named: "node_sockstat_TCP_inuse")?.values == [14])
     }
 }

@@ -39,6 +39,24 @@ import Testing
         #expect(bytes(text).withUnsafeBytes { $0.decimalInt64() } == expected)
     }
 
+    @Test(
+        arguments: [
+            ("0", 0),
+            ("0002e1c0", 188_864),
+            ("deadBEEF", 0xdead_beef),
+            ("ffffffffffffffff", UInt64.max),
+            ("0000ffffffffffffffff", UInt64.max),
+            ("10000000000000000", nil),
+            ("", nil),
+            ("0x10", nil),
+            ("-1", nil),
+            ("g", nil),
+            ("1 ", nil),
+        ] as [(String, UInt64?)])
+    func parsesHexadecimals(text: String, expected: UInt64?) {
+        #expect(bytes(text).withUnsafeBytes { $0.hexadecimalUInt64() } == expected)
+    }
+
     @Test(arguments: [
         "0", "0.21", "0.37", "0.39", "12.50", "100.99", "1.", ".5", "0000000000000000000000001.5",
         "9007199254740993", "9007199254740992.5", "123456789012345678901234567890",

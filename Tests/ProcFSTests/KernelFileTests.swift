@@ -76,6 +76,18 @@ import Testing
         }
     }
 
+    @Test func anOptionalFileThatIsMissingParsesToNothing() throws {
+        let missing = KernelFile(path: "/nonexistent/kernel-file")
+        #expect(try missing.parseIfPresent(LoadAvg.parse) == nil)
+        #expect(try KernelFile(path: Fixtures.proc.path("loadavg")).parseIfPresent(LoadAvg.parse)?.load1 == 0.52)
+        let directory = KernelFile(path: Fixtures.proc.path("net"))
+        let error = thrownError { () throws(ProcFSError) in try directory.parseIfPresent(LoadAvg.parse) }
+        #expect(error != nil && error?.isMissingFile == false)
+        #expect(ProcFSError.readFailed(path: "/x", call: "open", errno: ENOENT).isMissingFile)
+        #expect(!ProcFSError.readFailed(path: "/x", call: "open", errno: EACCES).isMissingFile)
+        #expect(!ProcFSError.malformed(file: "/x", line: 1, reason: "").isMissingFile)
+    }
+
     @Test func aDirectoryFailsAtTheRead() {
         let file = KernelFile(path: Fixtures.proc.path("net"))
         let error = thrownError { () throws(ProcFSError) in try file.read() }
@@ -131,7 +143,8 @@ import Testing
 @Suite struct DirectoryEntryCounterTests {
     @Test func countsDirectoryEntries() throws {
         #expect(try DirectoryEntryCounter(path: Fixtures.proc.path("self/fd")).count() == 4)
-        #expect(try DirectoryEntryCounter(path: Fixtures.proc.path("net")).count() == 1)
+        // dev, arp, netstat, snmp, snmp6, sockstat, sockstat6, softnet_stat, stat, udp, udp6.
+        #expect(try DirectoryEntryCounter(path: Fixtures.proc.path("net")).count() == 11)
         let missing = DirectoryEntryCounter(path: Fixtures.proc.path("2/fd"))
         let error = thrownError { () throws(ProcFSError) in try missing.count() }
         #expect(error == .readFailed(path: Fixtures.proc.path("2/fd"), call: "opendir", errno: ENOENT))

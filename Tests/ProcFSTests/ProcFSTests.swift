@@ -61,6 +61,11 @@ import Testing
             "net/dev": { _ = try NetDevStats.parse($0) }, "self/mountinfo": { _ = try MountInfo.parse($0) },
             "self/stat": { _ = try ProcessStat.parse($0) }, "self/limits": { _ = try ProcessLimits.parse($0) },
             "udev": { _ = try UdevData.parse($0) }, "rotational": { _ = try SysFS.parseRotational($0) },
+            "net/netstat": { _ = try NetStatistics.parse($0) }, "net/snmp6": { _ = try NetStatistics.parseSNMP6($0) },
+            "net/sockstat": { _ = try Sockstat.parse($0) }, "net/softnet_stat": { _ = try SoftnetStat.parse($0) },
+            "net/udp": { _ = try UDPQueues.parse($0) }, "net/arp": { _ = try ARPEntryCount.parse($0) },
+            "net/stat/nf_conntrack": { _ = try ConntrackStatistics.parse($0) },
+            "sys/net/netfilter/nf_conntrack_max": { _ = try ConntrackStatistics.parseTableSize($0) },
         ]
         var parsed = 0
         for (file, parse) in parsers where !["udev", "rotational"].contains(file) {

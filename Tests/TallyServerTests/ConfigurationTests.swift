@@ -51,7 +51,10 @@ import Testing
         ("push:\n  max_series: -3\n", 2, "max_series must be a positive integer"),
         ("push:\n  ttl: forever\n", 2, "ttl \"forever\" is not a duration"),
         ("rules:\n  - type: counter\n", 2, "rule 1 needs a match pattern"),
-        ("rules:\n  - match: a\n    type: summary\n", 3, "type \"summary\" is not counter, gauge or histogram"),
+        (
+            "rules:\n  - match: a\n    type: summary\n", 3,
+            "type \"summary\" is not counter, gauge or histogram"
+        ),
         ("rules:\n  - match: a\n    buckets: [1, 1]\n", 3, "boundaries must increase strictly"),
         ("rules:\n  - match: a\n    buckets: [1, x]\n", 3, "bucket boundary must be a number"),
         ("rules:\n  - match: a\n    rename: 9bad\n", 3, "invalid metric name \"9bad\""),
