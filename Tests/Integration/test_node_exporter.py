@@ -214,3 +214,38 @@ def test_a_mount_made_or_removed_while_serving_shows_at_the_next_scrape(tmp_path
     finally:
         launcher.kill()
         launcher.wait(timeout=10)
+
+
+def test_with_their_defaults_every_family_both_expose_has_the_same_type_and_label_names(tmp_path):
+    """Both exporters with every collector they run by default, on this machine's /proc and /sys: a family that both
+    expose must have the same type and the same label names (but for the labels node_exporter added after 1.5)."""
+    from conftest import BINARY
+
+    node_port, tally_port = free_port(), free_port()
+    common = [f"--collector.filesystem.mount-points-exclude={MOUNT_POINTS_EXCLUDE}",
+              f"--collector.filesystem.fs-types-exclude={FS_TYPES_EXCLUDE}",
+              f"--collector.diskstats.device-exclude={DISK_DEVICE_EXCLUDE}",
+              f"--collector.netdev.device-exclude={NETWORK_DEVICE_EXCLUDE}"]
+    node = subprocess.Popen(
+        ["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{node_port}", "--no-collector.netdev.netlink"]
+        + common, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tally = subprocess.Popen(
+        [BINARY, "serve", "--web.listen-address", f"127.0.0.1:{tally_port}", "--push.socket", "",
+         "--push.datagram-socket", ""] + [argument.replace("=", " ", 1).split(" ", 1)[i]
+                                         for argument in common for i in (0, 1)],
+        stdout=open(tmp_path / "tally.log", "wb"), stderr=subprocess.STDOUT)
+    try:
+        node_families = families(scrape(f"http://127.0.0.1:{node_port}/metrics"))
+        tally_families = families(scrape(f"http://127.0.0.1:{tally_port}/metrics"))
+    finally:
+        node.terminate()
+        tally.terminate()
+        node.wait(timeout=10)
+        tally.wait(timeout=10)
+    both = sorted(set(node_families) & set(tally_families))
+    assert len(both) > 150, both
+    for name in both:
+        assert tally_families[name][0] == node_families[name][0], name
+        added = LABELS_ADDED_AFTER_1_5.get(name, set())
+        tally_label_names = {tuple(sorted(set(names) - added)) for names in tally_families[name][1]}
+        assert tally_label_names == node_families[name][1], (name, tally_families[name][1], node_families[name][1])
