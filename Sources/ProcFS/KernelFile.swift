@@ -23,14 +23,18 @@ public final class KernelFile: Sendable {
         var staysOpen = false
         /// Whether `descriptor`, kept open, has been read to its end.
         var hasBeenRead = false
-        /// Scratch space the file is read into; it grows to the largest size seen.
-        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 1)
+        /// Scratch space the file is read into. It starts small, since most kernel files a collector keeps open are
+        /// a few bytes (a sysfs attribute), and grows to the largest size seen.
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: KernelFile.initialBufferSize, alignment: 1)
 
         deinit {
             if descriptor >= 0 { close(descriptor) }
             buffer.deallocate()
         }
     }
+
+    /// The first buffer of a file: one sysfs attribute or a small /proc file in one read.
+    static let initialBufferSize = 256
 
     /// A file at `path`, typically `ProcFS.path(_:)` or `SysFS.path(_:)`. Nothing is opened until the first read.
     public init(path: String) {

@@ -48,7 +48,7 @@ import Testing
     }
 
     /// Sizes around the first buffer's and its doublings, read by a fresh reader and by one whose buffer has grown.
-    @Test(arguments: [0, 1, 4095, 4096, 4097, 8191, 8192, 8193, 100_000])
+    @Test(arguments: [0, 1, 255, 256, 257, 4095, 4096, 4097, 8191, 8192, 8193, 100_000])
     func readsFilesOfAnySize(size: Int) throws {
         let directory = try TemporaryDirectory()
         let content = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
