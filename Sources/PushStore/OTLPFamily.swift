@@ -73,6 +73,9 @@ struct OTLPFamily: Sendable {
     /// The Prometheus name the metric translated to (a counter's without `_total`), before view rules: what points
     /// find the family by.
     let indexName: String
+    /// The HELP text and Prometheus unit word the metric came with, before view rules (kept in the state file).
+    let sourceHelp: String
+    let sourceUnit: String
     /// The finite bucket bounds of a histogram: those of the first point received.
     let upperBounds: [Double]
     /// Seconds a series lives without updates; nil keeps series.
@@ -83,12 +86,14 @@ struct OTLPFamily: Sendable {
     var series: SeriesTable<OTLPSeries>
 
     init(
-        descriptor: MetricDescriptor, kind: OTLPKind, indexName: String, upperBounds: [Double], timeToLive: UInt32?,
-        rule: ViewRule?, cardinalityLimit: Int
+        descriptor: MetricDescriptor, kind: OTLPKind, indexName: String, sourceHelp: String, sourceUnit: String,
+        upperBounds: [Double], timeToLive: UInt32?, rule: ViewRule?, cardinalityLimit: Int
     ) {
         self.descriptor = descriptor
         self.kind = kind
         self.indexName = indexName
+        self.sourceHelp = sourceHelp
+        self.sourceUnit = sourceUnit
         self.upperBounds = upperBounds
         self.timeToLive = timeToLive
         self.rule = rule
@@ -99,6 +104,38 @@ struct OTLPFamily: Sendable {
     }
 
     var seriesCount: Int { series.count }
+
+    /// Builds a family (not yet registered): the exposed name, help, time to live and cardinality limit from the
+    /// first view rule that selects it. `indexName` is the Prometheus name (a counter's without `_total`), `name` the
+    /// name as translated.
+    static func make(
+        indexName: String, name: String, help: String, unit: String, kind: OTLPKind, upperBounds: [Double],
+        views: ViewSet, limits: PushLimits
+    ) throws(OTLPRejection) -> OTLPFamily {
+        let rule = views.rule(forNames: [indexName, name], type: kind.metricType)
+        let descriptor: MetricDescriptor
+        do {
+            var exposedName = indexName
+            if let rename = rule?.rename {
+                exposedName = MetricNaming.sanitizedMetricName(rename)
+                if kind == .counter, exposedName.hasSuffix("_total"), exposedName.utf8.count > 6 {
+                    exposedName.removeLast(6)
+                }
+            }
+            let unitWord = !unit.isEmpty && exposedName.hasSuffix("_" + unit) ? unit : ""
+            descriptor = try MetricDescriptor(
+                name: exposedName, type: kind.metricType, help: rule?.help ?? help, unit: unitWord)
+        } catch {
+            throw OTLPRejection(.invalidName, "cannot expose '\(name)': \(error)")
+        }
+        let timeToLive = (rule?.timeToLiveSeconds ?? limits.defaultTimeToLiveSeconds).map {
+            UInt32(clamping: Int(max(1, $0.rounded(.up))))
+        }
+        return OTLPFamily(
+            descriptor: descriptor, kind: kind, indexName: indexName, sourceHelp: help, sourceUnit: unit,
+            upperBounds: upperBounds, timeToLive: timeToLive, rule: rule,
+            cardinalityLimit: rule?.cardinalityLimit ?? views.defaultCardinalityLimit)
+    }
 
     /// Whether `name` names this family: as exposed, or as a counter's sample.
     func isNamed(_ name: String) -> Bool {

@@ -249,32 +249,12 @@ struct OTLPTranslator: OTLPMetricsVisitor {
             }
             return index
         }
-        let rule = views.rule(forNames: [familyName, name], type: kind.metricType)
-        let descriptor: MetricDescriptor
-        do {
-            var exposedName = familyName
-            if let rename = rule?.rename {
-                exposedName = MetricNaming.sanitizedMetricName(rename)
-                if kind == .counter, exposedName.hasSuffix("_total"), exposedName.utf8.count > 6 {
-                    exposedName.removeLast(6)
-                }
-            }
-            let unitWord = !unit.isEmpty && exposedName.hasSuffix("_" + unit) ? unit : ""
-            descriptor = try MetricDescriptor(
-                name: exposedName, type: kind.metricType, help: rule?.help ?? help, unit: unitWord)
-        } catch {
-            throw OTLPRejection(.invalidName, "cannot expose '\(name)': \(error)")
-        }
-        let timeToLive = (rule?.timeToLiveSeconds ?? state.limits.defaultTimeToLiveSeconds).map {
-            UInt32(clamping: Int(max(1, $0.rounded(.up))))
-        }
-        let family = OTLPFamily(
-            descriptor: descriptor, kind: kind, indexName: familyName, upperBounds: upperBounds, timeToLive: timeToLive,
-            rule: rule,
-            cardinalityLimit: rule?.cardinalityLimit ?? views.defaultCardinalityLimit)
+        let family = try OTLPFamily.make(
+            indexName: familyName, name: name, help: help, unit: unit, kind: kind, upperBounds: upperBounds,
+            views: views, limits: state.limits)
         if !family.isDropped {
             do {
-                try registry.reserve(descriptor)
+                try registry.reserve(family.descriptor)
             } catch {
                 throw OTLPRejection(
                     .typeConflict, "'\(name)' (\(kind.typeDescription)) cannot be exposed: \(error)")
@@ -360,7 +340,11 @@ struct OTLPTranslator: OTLPMetricsVisitor {
     /// The slot of a series, created if needed, within the series limit.
     private mutating func slot(in family: Int, _ labels: LabelSet) throws(OTLPRejection) -> Int {
         if let slot = state.otlpFamilies[family].series.existingSlot(for: labels) { return slot }
-        guard state.seriesCount < state.limits.maxSeries else {
+        let hasOverflow = state.otlpFamilies[family].series.overflowSlot != nil
+        let regularSeries = state.otlpFamilies[family].series.count - (hasOverflow ? 1 : 0)
+        let goesToExistingOverflow =
+            hasOverflow && regularSeries >= state.otlpFamilies[family].series.cardinalityLimit
+        guard goesToExistingOverflow || state.seriesCount < state.limits.maxSeries else {
             throw OTLPRejection(
                 .seriesLimit, "tally already stores \(state.limits.maxSeries) pushed series (push.max_series)")
         }
