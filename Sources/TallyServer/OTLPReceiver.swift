@@ -10,9 +10,8 @@ import SystemIO
 /// The OTLP/HTTP metrics receiver: `POST /v1/metrics` with an `ExportMetricsServiceRequest` in protobuf or JSON,
 /// gzip, deflate or identity, applied to the push store.
 ///
-/// Runs on the event loop, as pushes do: inflating, decoding and applying a 72 kB request (a few hundred points)
-/// takes well under a millisecond, and a request at the 20 MiB limit some tens of milliseconds, which a scrape on
-/// the worker threads does not wait for (it only takes the store's lock to copy references). With a state file, the
+/// Runs on the event loop, as pushes do: an 87 kB request of 800 points (three attributes each) costs about 6 ms of
+/// CPU in a release build, during which pushes wait and a scrape waits for the store's lock. With a state file, the
 /// request's protobuf form is appended to the push journal and the 200 is sent once it is durable.
 final class OTLPReceiver: HTTPRouter {
     /// The largest request body, compressed or not.
