@@ -290,9 +290,20 @@ struct OTLPTranslator: OTLPMetricsVisitor {
     /// Attribute keys as label names; keys that give the same name have their values joined with `;`, in the order
     /// of the keys (as otlptranslator does).
     private static func mergedLabels(_ attributes: [(key: String, value: String)]) -> [Label] {
+        // The common case: every key gives a name of its own.
+        var labels: [Label] = []
+        labels.reserveCapacity(attributes.count)
+        for attribute in attributes {
+            guard let name = labelName(attribute.key) else { continue }
+            labels.append(Label(name, attribute.value))
+        }
+        labels.sort { $0.name < $1.name }
+        var index = 1
+        while index < labels.count, labels[index].name != labels[index - 1].name { index += 1 }
+        guard index < labels.count else { return labels }
         var byName: [String: [(key: String, value: String)]] = [:]
         for attribute in attributes {
-            guard let name = PrometheusNaming.labelName(attribute.key) else { continue }
+            guard let name = labelName(attribute.key) else { continue }
             if let index = byName[name]?.firstIndex(where: { $0.key == attribute.key }) {
                 byName[name]![index].value = attribute.value
             } else {
@@ -307,12 +318,26 @@ struct OTLPTranslator: OTLPMetricsVisitor {
         }
     }
 
+    /// ``PrometheusNaming/labelName(_:)``, without building a new string for a key that is a label name already.
+    private static func labelName(_ key: String) -> String? {
+        var utf8 = key.utf8.makeIterator()
+        guard let first = utf8.next(), first &- UInt8(ascii: "0") >= 10 else { return PrometheusNaming.labelName(key) }
+        var isPlain = first == UInt8(ascii: "_") || (first | 0x20) &- UInt8(ascii: "a") < 26
+        var hasLetterOrDigit = first != UInt8(ascii: "_")
+        while isPlain, let byte = utf8.next() {
+            if byte == UInt8(ascii: "_") { continue }
+            hasLetterOrDigit = true
+            isPlain = (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte &- UInt8(ascii: "0") < 10
+        }
+        return isPlain && hasLetterOrDigit ? key : PrometheusNaming.labelName(key)
+    }
+
     /// The label set of a point: its attributes, the shared labels, `job` and `instance`.
     private func labels(_ attributes: OTLPAttributes, kind: OTLPKind, family: Int) throws(OTLPRejection) -> LabelSet {
         var pairs: [(key: String, value: String)] = []
         for attribute in attributes {
             let key = String(decoding: attribute.key, as: UTF8.self)
-            guard PrometheusNaming.labelName(key) != nil else {
+            guard Self.labelName(key) != nil else {
                 throw OTLPRejection(.invalidName, "attribute key '\(key)' has no Prometheus label name")
             }
             pairs.append((key, OTLPAttributeText.string(attribute.value)))
