@@ -12,7 +12,7 @@ PYTHON       ?= python3
 # Debian packages needed to build, and the real peers the tests run against.
 BUILD_PACKAGES := libsystemd-dev libyaml-dev zlib1g-dev
 TEST_PACKAGES  := prometheus prometheus-node-exporter socat netcat-openbsd curl systemd docker-compose
-PIP_PACKAGES   := prometheus_client statsd datadog pytest PyYAML
+PIP_PACKAGES   := prometheus_client statsd datadog pytest PyYAML opentelemetry-sdk opentelemetry-exporter-otlp-proto-http
 
 .PHONY: all build release run test unit integration lint deps test-deps bench clean
 
@@ -37,7 +37,7 @@ deps:
 
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
-	@$(PYTHON) -c "import prometheus_client, statsd, datadog, pytest, yaml" 2>/dev/null || \
+	@$(PYTHON) -c "import prometheus_client, statsd, datadog, pytest, yaml, opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http" 2>/dev/null || \
 	  $(PYTHON) -m pip install --quiet --disable-pip-version-check $(PIP_PACKAGES)
 
 build: deps

@@ -51,14 +51,15 @@ let package = Package(
             dependencies: ["ProcFS", "MetricsCore", "Exposition", "MonotonicTime", "SystemIO", "CLinux"],
             swiftSettings: strict),
         .target(
-            name: "PushStore", dependencies: ["MetricsCore", "MonotonicTime", "PushProtocol"], swiftSettings: strict),
+            name: "PushStore", dependencies: ["MetricsCore", "MonotonicTime", "PushProtocol", "OTLP"],
+            swiftSettings: strict),
         .target(name: "SystemIO", dependencies: ["CLinux", "MonotonicTime"], swiftSettings: strict),
         .target(name: "Systemd", dependencies: ["CSystemd", "MonotonicTime"], swiftSettings: strict),
         .target(
             name: "TallyServer",
             dependencies: [
                 "MetricsCore", "Exposition", "HostCollectors", "ProcFS", "PushProtocol", "PushStore", "HTTP1",
-                "SystemIO", "Systemd", "CBuildInfo", "CYAML",
+                "SystemIO", "Systemd", "CBuildInfo", "CYAML", "OTLP",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -86,7 +87,8 @@ let package = Package(
             dependencies: ["HostCollectors", "ProcFS", "MetricsCore", "MonotonicTime", "Exposition"],
             swiftSettings: strict),
         .testTarget(
-            name: "PushStoreTests", dependencies: ["PushStore", "PushProtocol", "MetricsCore", "MonotonicTime"],
+            name: "PushStoreTests",
+            dependencies: ["PushStore", "PushProtocol", "MetricsCore", "MonotonicTime", "OTLP"],
             swiftSettings: strict),
         .testTarget(name: "MonotonicTimeTests", dependencies: ["MonotonicTime"], swiftSettings: strict),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO", "MonotonicTime"], swiftSettings: strict),

@@ -8,6 +8,9 @@ public enum HTTPRequestError: Error, Hashable, Sendable, CustomStringConvertible
     case malformedRequestLine
     /// The version is well formed but neither HTTP/1.0 nor HTTP/1.1 (505).
     case versionNotSupported
+    /// The version is HTTP/2: the request line is HTTP/2's connection preface (`PRI * HTTP/2.0`), which gRPC
+    /// clients and prior-knowledge HTTP/2 clients send (505).
+    case http2NotSupported
     /// A header line has no `:`, whitespace before it, a name that is not a token, or a control character (400).
     case malformedHeader
     /// A header line starts with whitespace: obsolete line folding (RFC 9112 §5.2) (400).
@@ -31,7 +34,7 @@ public enum HTTPRequestError: Error, Hashable, Sendable, CustomStringConvertible
     public var status: HTTPStatus {
         switch self {
         case .headTooLarge: return .requestHeaderFieldsTooLarge
-        case .versionNotSupported: return .httpVersionNotSupported
+        case .versionNotSupported, .http2NotSupported: return .httpVersionNotSupported
         case .malformedRequestLine, .malformedHeader, .obsoleteLineFolding, .invalidHost, .invalidContentLength,
             .conflictingBodyLength:
             return .badRequest
@@ -46,6 +49,7 @@ public enum HTTPRequestError: Error, Hashable, Sendable, CustomStringConvertible
         case .headTooLarge(let limit): return "request header fields too large (limit \(limit) bytes)"
         case .malformedRequestLine: return "malformed request line"
         case .versionNotSupported: return "HTTP version not supported (use HTTP/1.1 or HTTP/1.0)"
+        case .http2NotSupported: return "HTTP/2 is not supported (use HTTP/1.1)"
         case .malformedHeader: return "malformed header field"
         case .obsoleteLineFolding: return "obsolete header line folding is not allowed"
         case .invalidHost: return "an HTTP/1.1 request needs exactly one Host header field"

@@ -252,6 +252,7 @@ public struct HTTPRequestParser: Sendable {
         switch (major, minor) {
         case (UInt8(ascii: "1"), UInt8(ascii: "1")): return .http1_1
         case (UInt8(ascii: "1"), UInt8(ascii: "0")): return .http1_0
+        case (UInt8(ascii: "2"), _): throw .http2NotSupported
         default: throw .versionNotSupported
         }
     }

@@ -304,7 +304,7 @@ private struct Walk {
         var reader = try self.reader(range, depth: Self.pointDepth, name)
         var point = OTLPNumberDataPoint(
             attributes: OTLPAttributes(bytes: bytes, range: range, fieldNumber: 7), startTimeUnixNano: 0,
-            timeUnixNano: 0, value: nil, flags: [])
+            timeUnixNano: 0, value: nil, flags: [], exemplarCount: 0)
         while let tag = try reader.nextTag() {
             switch tag.number {
             case 7: try keyValue(try length(&reader, tag, name), depth: Self.pointDepth + 1)
@@ -312,7 +312,9 @@ private struct Walk {
             case 3: point.timeUnixNano = try fixed64(&reader, tag, name)
             case 4: point.value = .double(Double(bitPattern: try fixed64(&reader, tag, name)))
             case 6: point.value = .int(Int64(bitPattern: try fixed64(&reader, tag, name)))
-            case 5: _ = try length(&reader, tag, name)
+            case 5:
+                _ = try length(&reader, tag, name)
+                point.exemplarCount += 1
             case 8:
                 point.flags = OTLPDataPointFlags(rawValue: UInt32(truncatingIfNeeded: try varint(&reader, tag, name)))
             default: try reader.skip(tag.wireType)
@@ -330,7 +332,7 @@ private struct Walk {
             attributes: OTLPAttributes(bytes: bytes, range: range, fieldNumber: 9), startTimeUnixNano: 0,
             timeUnixNano: 0, count: 0, sum: nil, bucketCounts: .none,
             explicitBounds: OTLPRepeatedDouble(bytes: bytes, range: range, fieldNumber: 7, count: 0), flags: [],
-            min: nil, max: nil)
+            min: nil, max: nil, exemplarCount: 0)
         while let tag = try reader.nextTag() {
             switch tag.number {
             case 9: try keyValue(try length(&reader, tag, name), depth: Self.pointDepth + 1)
@@ -340,7 +342,9 @@ private struct Walk {
             case 5: point.sum = Double(bitPattern: try fixed64(&reader, tag, name))
             case 6: bucketCount += try repeatedScalar(&reader, tag, name, isFixed64: true)
             case 7: boundCount += try repeatedScalar(&reader, tag, name, isFixed64: true)
-            case 8: _ = try length(&reader, tag, name)
+            case 8:
+                _ = try length(&reader, tag, name)
+                point.exemplarCount += 1
             case 10:
                 point.flags = OTLPDataPointFlags(rawValue: UInt32(truncatingIfNeeded: try varint(&reader, tag, name)))
             case 11: point.min = Double(bitPattern: try fixed64(&reader, tag, name))
@@ -362,7 +366,7 @@ private struct Walk {
         var point = OTLPExponentialHistogramDataPoint(
             attributes: OTLPAttributes(bytes: bytes, range: range, fieldNumber: 1), startTimeUnixNano: 0,
             timeUnixNano: 0, count: 0, sum: nil, scale: 0, zeroCount: 0, positive: .none, negative: .none, flags: [],
-            min: nil, max: nil, zeroThreshold: 0)
+            min: nil, max: nil, zeroThreshold: 0, exemplarCount: 0)
         while let tag = try reader.nextTag() {
             switch tag.number {
             case 1: try keyValue(try length(&reader, tag, name), depth: Self.pointDepth + 1)
@@ -376,7 +380,9 @@ private struct Walk {
             case 9: point.negative = try buckets(try length(&reader, tag, name))
             case 10:
                 point.flags = OTLPDataPointFlags(rawValue: UInt32(truncatingIfNeeded: try varint(&reader, tag, name)))
-            case 11: _ = try length(&reader, tag, name)
+            case 11:
+                _ = try length(&reader, tag, name)
+                point.exemplarCount += 1
             case 12: point.min = Double(bitPattern: try fixed64(&reader, tag, name))
             case 13: point.max = Double(bitPattern: try fixed64(&reader, tag, name))
             case 14: point.zeroThreshold = Double(bitPattern: try fixed64(&reader, tag, name))

@@ -322,6 +322,8 @@ public struct OTLPNumberDataPoint {
     /// Nil when neither `as_double` nor `as_int` was sent.
     public var value: OTLPNumberValue?
     public var flags: OTLPDataPointFlags
+    /// The number of exemplars sent with the point (they are skipped, not read).
+    public var exemplarCount: Int
 }
 
 /// A point of an explicit-bucket histogram (`HistogramDataPoint`).
@@ -337,6 +339,8 @@ public struct OTLPHistogramDataPoint {
     public var flags: OTLPDataPointFlags
     public var min: Double?
     public var max: Double?
+    /// The number of exemplars sent with the point (they are skipped, not read).
+    public var exemplarCount: Int
 }
 
 /// The positive or negative buckets of an exponential histogram point.
@@ -363,6 +367,8 @@ public struct OTLPExponentialHistogramDataPoint {
     public var min: Double?
     public var max: Double?
     public var zeroThreshold: Double
+    /// The number of exemplars sent with the point (they are skipped, not read).
+    public var exemplarCount: Int
 }
 
 /// A point of a summary (`SummaryDataPoint`).

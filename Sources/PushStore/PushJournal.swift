@@ -2,27 +2,45 @@ import PushProtocol
 
 /// The push journal's record format, to write records and read them back at start.
 ///
-/// A record is `J <payload length> <fnv-1a-64 of the payload, 16 hex digits>\n<payload>`, the payload being
-/// pushed lines and `!delete` commands, each ending in a line feed. A record cut short (tally killed mid-write) or
-/// damaged fails its length or checksum, and replay stops there.
+/// A record is `<kind> <payload length> <fnv-1a-64 of the payload, 16 hex digits>\n<payload>`. Kind `J`: the
+/// payload is pushed lines and `!delete` commands, each ending in a line feed. Kind `O`: the payload is an OTLP
+/// `ExportMetricsServiceRequest` in protobuf, as received (JSON bodies transcoded), replayed through the same
+/// decoder and translation. A record cut short (tally killed mid-write) or damaged fails its length or checksum,
+/// and replay stops there.
 public enum PushJournal {
+    /// What a record holds.
+    public enum RecordKind: String, Sendable {
+        /// Pushed lines and `!delete` commands.
+        case lines = "J"
+        /// An OTLP export request in protobuf.
+        case otlp = "O"
+    }
+
     /// Appends a record holding `payload` to `buffer`.
-    public static func appendRecord(_ payload: [UInt8], to buffer: inout [UInt8]) {
-        buffer.append(contentsOf: "J \(payload.count) \(hex(fnv1a(payload)))\n".utf8)
+    public static func appendRecord(_ payload: [UInt8], kind: RecordKind = .lines, to buffer: inout [UInt8]) {
+        buffer.append(contentsOf: "\(kind.rawValue) \(payload.count) \(hex(fnv1a(payload)))\n".utf8)
         buffer.append(contentsOf: payload)
     }
 
     /// The payload of the record at `offset` and the offset after it, or nil when the record is incomplete or
     /// damaged.
     public static func record(in bytes: [UInt8], at offset: Int) -> (payload: Range<Int>, next: Int)? {
+        entry(in: bytes, at: offset).map { ($0.payload, $0.next) }
+    }
+
+    /// The kind and payload of the record at `offset` and the offset after it, or nil when the record is
+    /// incomplete or damaged.
+    public static func entry(
+        in bytes: [UInt8], at offset: Int
+    ) -> (kind: RecordKind, payload: Range<Int>, next: Int)? {
         guard let newline = bytes[offset...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
         let header = String(decoding: bytes[offset..<newline], as: UTF8.self).split(separator: " ")
-        guard header.count == 3, header[0] == "J", let length = Int(header[1]), length >= 0,
-            length <= bytes.count - newline - 1
+        guard header.count == 3, let kind = RecordKind(rawValue: String(header[0])), let length = Int(header[1]),
+            length >= 0, length <= bytes.count - newline - 1
         else { return nil }
         let payload = (newline + 1)..<(newline + 1 + length)
         guard hex(fnv1a(bytes[payload])) == header[2] else { return nil }
-        return (payload, payload.upperBound)
+        return (kind, payload, payload.upperBound)
     }
 }
 
@@ -35,15 +53,22 @@ public struct PushJournalReplay: Sendable, Equatable {
 }
 
 extension PushStore {
-    /// Applies a journal's records (lines and `!delete` commands) as they were applied the first time, up to the
+    /// Applies a journal's records (lines and `!delete` commands, OTLP requests) as they were applied the first time, up to the
     /// first incomplete or damaged record.
     public func replayJournal(_ bytes: [UInt8]) -> PushJournalReplay {
         var replay = PushJournalReplay()
         var offset = 0
         while offset < bytes.count {
-            guard let (payload, next) = PushJournal.record(in: bytes, at: offset) else {
+            guard let (kind, payload, next) = PushJournal.entry(in: bytes, at: offset) else {
                 replay.ignoredBytes = bytes.count - offset
                 break
+            }
+            if kind == .otlp {
+                // A request that was applied once decodes again; its refused points are refused again.
+                _ = bytes[payload].withUnsafeBytes { try? ingestOTLP(protobuf: $0) }
+                replay.records += 1
+                offset = next
+                continue
             }
             bytes[payload].withUnsafeBytes { lines in
                 ingest(from: nil) { apply, delete in

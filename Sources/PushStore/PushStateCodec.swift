@@ -40,7 +40,7 @@ public struct PushStateRestoreReport: Sendable, Equatable {
 enum PushStateCodec {
     static let header = "tally-push-state 1"
 
-    static func encode(_ families: [PushFamily], generation: UInt64) -> [UInt8] {
+    static func encode(_ families: [PushFamily], _ otlpFamilies: [OTLPFamily] = [], generation: UInt64) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(families.reduce(64) { $0 + $1.seriesCount * 64 })
         append(header, to: &out)
@@ -70,9 +70,55 @@ enum PushStateCodec {
                 }
             }
         }
+        for family in otlpFamilies where !family.isDropped && family.seriesCount > 0 {
+            encode(family, into: &out)
+            seriesCount += family.seriesCount
+        }
         let checksum = fnv1a(out)
         append("end \(seriesCount) \(hex(checksum))", to: &out)
         return out
+    }
+
+    /// An OTLP family: `family <otlp-kind> <name> <bounds or -> <unit or -> <help, escaped>`, then one line per
+    /// series with the times of its last point: `series <value> <start> <time> <labels>` for counters and gauges,
+    /// `series <count> <sum> <buckets or -> <start> <time> <labels>` for histograms, and
+    /// `series <count> <sum> <quantile:value,... or -> <start> <time> <labels>` for summaries.
+    private static func encode(_ family: OTLPFamily, into out: inout [UInt8]) {
+        let bounds = family.upperBounds.map(formatNumber).joined(separator: ",")
+        var help: [UInt8] = []
+        appendEscapedLabelValue(family.sourceHelp, to: &help)
+        append(
+            "family \(family.kind.code) \(family.indexName) \(bounds.isEmpty ? "-" : bounds) "
+                + "\(family.sourceUnit.isEmpty ? "-" : family.sourceUnit) \(String(decoding: help, as: UTF8.self))",
+            to: &out)
+        family.series.forEachSeries { labels, series in
+            var fields: String
+            switch family.kind {
+            case .counter, .gauge:
+                fields = formatNumber(series.value)
+            case .histogram:
+                let buckets = series.bucketCounts.map(String.init).joined(separator: ",")
+                fields = "\(series.count) \(formatNumber(series.value)) \(buckets.isEmpty ? "-" : buckets)"
+            case .summary:
+                let quantiles = zip(series.quantiles, series.quantileValues).map {
+                    formatNumber($0) + ":" + formatNumber($1)
+                }.joined(separator: ",")
+                fields = "\(series.count) \(formatNumber(series.value)) \(quantiles.isEmpty ? "-" : quantiles)"
+            }
+            out.append(contentsOf: "series \(fields) \(series.startTimeUnixNano) \(series.timeUnixNano) ".utf8)
+            labels.withEncodedBytes { out.append(contentsOf: $0) }
+            out.append(UInt8(ascii: "\n"))
+        }
+    }
+
+    /// A parsed OTLP family with its series.
+    struct DecodedOTLPFamily {
+        var kind: OTLPKind
+        var indexName: String
+        var upperBounds: [Double]
+        var unit: String
+        var help: String
+        var series: [(LabelSet, OTLPSeries)] = []
     }
 
     /// A parsed family with its series, before it is put back into a store.
@@ -84,7 +130,9 @@ enum PushStateCodec {
         var histograms: [(LabelSet, HistogramAccumulator)] = []
     }
 
-    static func decode(_ bytes: [UInt8]) throws(PushStateError) -> (generation: UInt64, families: [DecodedFamily]) {
+    static func decode(
+        _ bytes: [UInt8]
+    ) throws(PushStateError) -> (generation: UInt64, families: [DecodedFamily], otlpFamilies: [DecodedOTLPFamily]) {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw PushStateError(line: nil, message: "the file is not valid UTF-8")
         }
@@ -108,10 +156,20 @@ enum PushStateCodec {
             throw PushStateError(line: 2, message: "expected \"generation <number>\"")
         }
         var families: [DecodedFamily] = []
+        var otlpFamilies: [DecodedOTLPFamily] = []
+        var lastIsOTLP = false
         var seriesCount = 0
         for (offset, line) in lines.dropFirst(2).dropLast().enumerated() {
             let number = offset + 3
-            if line.hasPrefix("family ") {
+            if line.hasPrefix("family otlp-") {
+                otlpFamilies.append(try decodeOTLPFamily(line, line: number))
+                lastIsOTLP = true
+            } else if line.hasPrefix("series "), lastIsOTLP {
+                try decodeOTLPSeries(
+                    line.dropFirst("series ".count), into: &otlpFamilies[otlpFamilies.count - 1], line: number)
+                seriesCount += 1
+            } else if line.hasPrefix("family ") {
+                lastIsOTLP = false
                 let fields = line.split(separator: " ")
                 guard fields.count == 4, let kind = PushedKind(code: fields[1]) else {
                     throw PushStateError(line: number, message: "malformed family line")
@@ -132,7 +190,56 @@ enum PushStateCodec {
         guard seriesCount == expectedSeries else {
             throw PushStateError(line: lines.count, message: "expected \(expectedSeries) series, found \(seriesCount)")
         }
-        return (generation, families)
+        return (generation, families, otlpFamilies)
+    }
+
+    private static func decodeOTLPFamily(_ text: Substring, line: Int) throws(PushStateError) -> DecodedOTLPFamily {
+        let fields = text.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: false)
+        guard fields.count == 6, let kind = OTLPKind(code: fields[1]) else {
+            throw PushStateError(line: line, message: "malformed family line")
+        }
+        let bounds = fields[3] == "-" ? [] : fields[3].split(separator: ",").compactMap { Double($0) }
+        let help = try decodeLabels("h=\"" + fields[5] + "\"", line: line)["h"] ?? ""
+        return DecodedOTLPFamily(
+            kind: kind, indexName: String(fields[2]), upperBounds: bounds,
+            unit: fields[4] == "-" ? "" : String(fields[4]),
+            help: help)
+    }
+
+    private static func decodeOTLPSeries(
+        _ fields: Substring, into family: inout DecodedOTLPFamily, line: Int
+    ) throws(PushStateError) {
+        let malformed = PushStateError(line: line, message: "malformed series line")
+        let valueFields = family.kind == .counter || family.kind == .gauge ? 1 : 3
+        let parts = fields.split(separator: " ", maxSplits: valueFields + 2, omittingEmptySubsequences: false)
+        guard parts.count >= valueFields + 2, let start = UInt64(parts[valueFields]),
+            let time = UInt64(parts[valueFields + 1])
+        else { throw malformed }
+        var series = OTLPSeries(startTimeUnixNano: start, timeUnixNano: time)
+        if valueFields == 1 {
+            guard let value = Double(parts[0]) else { throw malformed }
+            series.value = value
+        } else {
+            guard let count = UInt64(parts[0]), let sum = Double(parts[1]) else { throw malformed }
+            series.count = count
+            series.value = sum
+            let items = parts[2] == "-" ? [] : parts[2].split(separator: ",")
+            if family.kind == .histogram {
+                series.bucketCounts = items.compactMap { UInt64($0) }
+                guard series.bucketCounts.count == family.upperBounds.count else { throw malformed }
+            } else {
+                for item in items {
+                    let pair = item.split(separator: ":")
+                    guard pair.count == 2, let quantile = Double(pair[0]), let value = Double(pair[1]) else {
+                        throw malformed
+                    }
+                    series.quantiles.append(quantile)
+                    series.quantileValues.append(value)
+                }
+            }
+        }
+        let labels = try decodeLabels(parts.count == valueFields + 3 ? parts[valueFields + 2] : "", line: line)
+        family.series.append((labels, series))
     }
 
     private static func decodeSeries(
@@ -232,25 +339,26 @@ extension PushedKind {
 /// store next changes) so that encoding the state file can run on another thread.
 public struct PushStateSnapshot: Sendable {
     fileprivate let families: [PushFamily]
+    fileprivate let otlpFamilies: [OTLPFamily]
     /// The store's ``PushStore/version`` when the snapshot was taken.
     public let version: UInt64
 
     /// The state file's contents.
     public func encode(generation: UInt64) -> [UInt8] {
-        PushStateCodec.encode(families, generation: generation)
+        PushStateCodec.encode(families, otlpFamilies, generation: generation)
     }
 }
 
 extension PushStore {
     /// A snapshot of the stored series for the state file.
     public func stateSnapshot() -> PushStateSnapshot {
-        withState { PushStateSnapshot(families: $0.families, version: $0.version) }
+        withState { PushStateSnapshot(families: $0.families, otlpFamilies: $0.otlpFamilies, version: $0.version) }
     }
 
     /// Restores a state file's series into this store, which should be empty. Families whose names now conflict
     /// with a registered metric are skipped and reported; a corrupt file restores nothing and throws.
     public func restoreState(_ bytes: [UInt8]) throws(PushStateError) -> PushStateRestoreReport {
-        let (generation, decoded) = try PushStateCodec.decode(bytes)
+        let (generation, decoded, decodedOTLP) = try PushStateCodec.decode(bytes)
         let views = registry.views
         let now = currentSecond()
         return withState { state in
@@ -279,6 +387,35 @@ extension PushStore {
                     report.series += family.seriesCount
                 } catch {
                     report.skipped.append("\(saved.pushedName): \(error)")
+                }
+            }
+            for saved in decodedOTLP {
+                do throws(PushStateError) {
+                    var family: OTLPFamily
+                    do throws(OTLPRejection) {
+                        family = try OTLPFamily.make(
+                            indexName: saved.indexName, name: saved.indexName, help: saved.help, unit: saved.unit,
+                            kind: saved.kind, upperBounds: saved.upperBounds, views: views, limits: state.limits)
+                    } catch {
+                        throw PushStateError(line: nil, message: error.message)
+                    }
+                    guard !family.isDropped, state.otlpFamilyIndexByName[family.indexName] == nil else { continue }
+                    do {
+                        try registry.reserve(family.descriptor)
+                    } catch {
+                        throw PushStateError(line: nil, message: "\(error)")
+                    }
+                    for (labels, var series) in saved.series {
+                        series.updatedAt = now
+                        family.series[family.series.slot(for: labels)] = series
+                    }
+                    state.otlpFamilies.append(family)
+                    state.otlpFamilyIndexByName[family.indexName] = state.otlpFamilies.count - 1
+                    state.seriesCount += family.seriesCount
+                    report.families += 1
+                    report.series += family.seriesCount
+                } catch {
+                    report.skipped.append("\(saved.indexName): \(error)")
                 }
             }
             state.version &+= 1

@@ -111,17 +111,25 @@ public final class PushStore: MetricProducer {
                 guard let ttl = state.families[index].timeToLive, now >= ttl else { continue }
                 removed += state.families[index].removeSeries(updatedBefore: now - ttl + 1)
             }
+            for index in state.otlpFamilies.indices {
+                guard let ttl = state.otlpFamilies[index].timeToLive, now >= ttl else { continue }
+                removed += state.otlpFamilies[index].removeSeries(updatedBefore: now - ttl + 1)
+            }
             if removed > 0 { state.seriesRemoved(removed, registry: registry) }
             return removed
         }
     }
 
     public func collect(into families: inout [MetricFamilySnapshot]) {
-        let (copies, counters) = state.withLock { state in
+        let (copies, otlpCopies, counters) = state.withLock { state in
             for index in state.families.indices { state.families[index].prepareSnapshot() }
-            return (state.families, state.counters)
+            for index in state.otlpFamilies.indices { state.otlpFamilies[index].prepareSnapshot() }
+            return (state.families, state.otlpFamilies, state.counters)
         }
         for var family in copies where !family.isDropped && family.seriesCount > 0 {
+            families.append(family.snapshot())
+        }
+        for var family in otlpCopies where !family.isDropped && family.seriesCount > 0 {
             families.append(family.snapshot())
         }
         families.append(contentsOf: ownFamilies.snapshots(counters))

@@ -14,6 +14,10 @@ extension PushStore {
         var linesReceived = [UInt64](repeating: 0, count: PushTransport.allCases.count)
         var rejectedLines = [UInt64](repeating: 0, count: PushRejectionReason.allCases.count)
         var overflowLines: UInt64 = 0
+        /// The families fed by OTLP, and the family of each Prometheus name (before view rules).
+        var otlpFamilies: [OTLPFamily] = []
+        var otlpFamilyIndexByName: [String: Int] = [:]
+        var otlpOptions = OTLPIngestOptions()
 
         init(limits: PushLimits) {
             self.limits = limits
@@ -181,6 +185,13 @@ extension PushStore {
                     removed += families[index].removeSeries(updatedBefore: .max)
                 }
             }
+            for index in otlpFamilies.indices where otlpFamilies[index].isNamed(name) {
+                if let labelSet {
+                    removed += otlpFamilies[index].series.remove(labelSet) ? 1 : 0
+                } else {
+                    removed += otlpFamilies[index].removeSeries(updatedBefore: .max)
+                }
+            }
             if removed > 0 { seriesRemoved(removed, registry: registry) }
             return removed
         }
@@ -197,6 +208,16 @@ extension PushStore {
                 familyIndexByKey = [:]
                 for (index, family) in families.enumerated() {
                     familyIndexByKey[FamilyKey(name: family.pushedName, kind: family.kind)] = index
+                }
+            }
+            let emptiedOTLP = otlpFamilies.filter { $0.seriesCount == 0 }
+            if !emptiedOTLP.isEmpty {
+                for family in emptiedOTLP where !family.isDropped { registry.release(family.descriptor) }
+                // Dropped families hold no series; keep them so that their points stay discarded.
+                otlpFamilies.removeAll { $0.seriesCount == 0 && !$0.isDropped }
+                otlpFamilyIndexByName = [:]
+                for (index, family) in otlpFamilies.enumerated() {
+                    otlpFamilyIndexByName[family.indexName] = index
                 }
             }
             cache.removeAll()

@@ -115,7 +115,7 @@ final class HTTPConnection: EventHandler, TimerHandler {
             }
             router.route(request, on: self)
         case .respondAndClose(let error):
-            let response = HTTPResponse(rejecting: error)
+            let response = router.rejection(error)
             server.countResponse(response.status.code)
             queue(response, isHead: false)
             flush()

@@ -9,6 +9,13 @@ import SystemIO
 protocol HTTPRouter: AnyObject {
     /// Answers `request`, now or later, with `connection.respond(_:isHead:)`.
     func route(_ request: HTTPRequest, on connection: HTTPConnection)
+
+    /// The answer to a request the connection refused before routing it (a malformed request, HTTP/2...).
+    func rejection(_ error: HTTPRequestError) -> HTTPResponse
+}
+
+extension HTTPRouter {
+    func rejection(_ error: HTTPRequestError) -> HTTPResponse { HTTPResponse(rejecting: error) }
 }
 
 /// The HTTP side of tally: accepts connections on every TCP listener, routes `GET`/`HEAD` on `/metrics`, `/`,
@@ -220,7 +227,7 @@ final class HTTPServer: HTTPRouter {
     }
 
     /// The `Date` header value, formatted once a second.
-    private func date() -> String {
+    func date() -> String {
         let second = time(nil)
         if cachedDate.second != second {
             cachedDate = (second, HTTPDate.imfFixdate(secondsSinceEpoch: Int64(second)))

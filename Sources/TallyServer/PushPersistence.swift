@@ -60,10 +60,10 @@ final class PushPersistence {
     /// Appends accepted lines (already applied to the store) as one journal record; returns its sequence number, or
     /// nil when there is nothing to append.
     @discardableResult
-    func append(_ payload: [UInt8]) -> UInt64? {
+    func append(_ payload: [UInt8], kind: PushJournal.RecordKind = .lines) -> UInt64? {
         guard !payload.isEmpty else { return nil }
         record.removeAll(keepingCapacity: true)
-        PushJournal.appendRecord(payload, to: &record)
+        PushJournal.appendRecord(payload, kind: kind, to: &record)
         do throws(SystemError) {
             guard let journal = journals[machine.currentGeneration] else {
                 throw SystemError(call: "write", errno: EBADF)
@@ -73,6 +73,8 @@ final class PushPersistence {
         } catch {
             perform(machine.appendFailed(errno: error.errno))
         }
+        // An OTLP request may be megabytes; do not keep a buffer that large for the lines that follow.
+        if record.capacity > 1 << 20 { record = [] }
         return machine.appendedSequence
     }
 

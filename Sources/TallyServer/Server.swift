@@ -24,6 +24,7 @@ public final class Server {
     private let pushStore: PushStore?
     private let push: PushService?
     private let persistence: PushPersistence?
+    private let otlp: OTLPReceiver?
     private let notifier = SystemdNotifier()
     private let reloadSuccess: Gauge
     private var signals: SignalFD?
@@ -97,23 +98,29 @@ public final class Server {
 
         loop = try EventLoop()
         let pushEnabled = !options.pushSocket.isEmpty || !options.pushDatagramSocket.isEmpty
-        if pushEnabled {
+        let otlpEnabled = options.otlpListenAddress?.isEmpty != true
+        if pushEnabled || otlpEnabled {
             let store = try PushStore(
                 registry: registry,
                 limits: PushLimits(
                     maxSeries: configuration.maxPushedSeries,
                     defaultTimeToLiveSeconds: configuration.defaultTimeToLiveSeconds))
+            store.otlpOptions = OTLPIngestOptions(
+                promotedResourceAttributes: options.otlpPromotedResourceAttributes,
+                addsScopeLabels: !options.otlpDisablesScopeLabels)
             let persistence =
                 options.pushStateFile.isEmpty
                 ? nil : PushPersistence(stateFile: options.pushStateFile, store: store, loop: loop, logger: logger)
             try persistence?.restoreAndStart()
             pushStore = store
             self.persistence = persistence
-            push = try PushService(
-                loop: loop, store: store, persistence: persistence,
-                policy: PushService.PeerPolicy(
-                    allowedUserIDs: options.pushAllowedUserIDs, allowedGroupIDs: options.pushAllowedGroupIDs),
-                registry: registry, logger: logger)
+            push =
+                pushEnabled
+                ? try PushService(
+                    loop: loop, store: store, persistence: persistence,
+                    policy: PushService.PeerPolicy(
+                        allowedUserIDs: options.pushAllowedUserIDs, allowedGroupIDs: options.pushAllowedGroupIDs),
+                    registry: registry, logger: logger) : nil
         } else {
             pushStore = nil
             persistence = nil
@@ -127,6 +134,12 @@ public final class Server {
                 connection: HTTPConnectionStateMachine.Configuration(
                     headerTimeout: options.headerTimeout, idleTimeout: options.idleTimeout)),
             telemetryPath: options.telemetryPath, logger: logger)
+        if otlpEnabled, let pushStore {
+            otlp = try OTLPReceiver(
+                server: http, store: pushStore, persistence: persistence, registry: registry, logger: logger)
+        } else {
+            otlp = nil
+        }
         try bindListeners()
     }
 
@@ -137,8 +150,14 @@ public final class Server {
             var wanted: Set<SocketActivation.Listener> = [.http]
             if !options.pushSocket.isEmpty { wanted.insert(.push) }
             if !options.pushDatagramSocket.isEmpty { wanted.insert(.pushDatagram) }
+            let sockets = try SocketActivation.passedSockets()
+            // The OTLP receiver is served under socket activation when a socket named otlp is passed, so that units
+            // written before it existed keep working.
+            if otlp != nil, sockets.contains(where: { $0.name == SocketActivation.Listener.otlp.name }) {
+                wanted.insert(.otlp)
+            }
             let passed = try SocketActivation.sockets(
-                for: wanted, among: [.http, .push, .pushDatagram], takingUnnamedSocketAs: .http)
+                from: sockets, for: wanted, among: [.http, .push, .pushDatagram, .otlp], takingUnnamedSocketAs: .http)
             for descriptor in passed[.http] {
                 let listener = try StreamListener(adopting: descriptor)
                 try http.serve(listener)
@@ -152,8 +171,16 @@ public final class Server {
                 try push?.serve(datagram: DatagramSocket(adopting: descriptor))
                 listening.append("push datagram (systemd)")
             }
+            if let otlp {
+                for descriptor in passed[.otlp] {
+                    let listener = try StreamListener(adopting: descriptor)
+                    try http.serve(listener, router: otlp, configuration: OTLPReceiver.configuration(httpConfiguration))
+                    listening.append("otlp \(listener.localAddress) (systemd)")
+                }
+            }
             return
         }
+        try bindOTLPListener()
         for text in options.listenAddresses {
             let listener = try StreamListener(tcp: ListenAddress(parsing: text))
             try http.serve(listener)
@@ -174,6 +201,29 @@ public final class Server {
             ) { path in try push?.serve(datagram: DatagramSocket(unixPath: path, options: socketOptions)) }
             listening.append("push datagram \(path)")
         }
+    }
+
+    /// The connection configuration of the web listeners.
+    private var httpConfiguration: HTTPConnectionStateMachine.Configuration {
+        HTTPConnectionStateMachine.Configuration(headerTimeout: options.headerTimeout, idleTimeout: options.idleTimeout)
+    }
+
+    /// Binds the OTLP receiver's address. The default address (loopback, port 4318) is skipped with a warning when
+    /// its port is taken; an address given explicitly that cannot be bound fails the start.
+    private func bindOTLPListener() throws {
+        guard let otlp else { return }
+        let text = options.otlpListenAddress ?? ServerOptions.defaultOTLPListenAddress
+        let listener: StreamListener
+        do {
+            listener = try StreamListener(tcp: ListenAddress(parsing: text))
+        } catch SocketError.system(let failure) where options.otlpListenAddress == nil && failure.errno == EADDRINUSE {
+            logger.warning(
+                "the default OTLP address is in use; the OTLP receiver is off (set --otlp.listen-address)",
+                metadata: ["address": "\(text)", "error": "\(failure)"])
+            return
+        }
+        try http.serve(listener, router: otlp, configuration: OTLPReceiver.configuration(httpConfiguration))
+        listening.append("otlp \(listener.localAddress)")
     }
 
     /// Binds a push socket at `path`; a default path tally may not create (no root) falls back to a directory of
@@ -287,6 +337,7 @@ public final class Server {
         http.isReady = false
         http.stopAccepting()
         push?.stop()
+        otlp?.isStopping = true
         persistence?.close()
         http.onDrained = { [loop] in loop.stop() }
         loop.schedule(after: .milliseconds(800)) { [loop] in loop.stop() }

@@ -95,6 +95,16 @@ public struct ServerOptions: Sendable {
     public var logLevel = "info"
     /// `--log.format`: `logfmt` or `json`.
     public var logFormat = "logfmt"
+    /// `--otlp.listen-address`: the OTLP/HTTP receiver; empty turns it off, nil is the default address (which is
+    /// skipped with a warning when its port is taken).
+    public var otlpListenAddress: String?
+    /// `--otlp.promote-resource-attributes`: resource attributes copied onto every OTLP series.
+    public var otlpPromotedResourceAttributes: [String] = []
+    /// `--otlp.disable-scope-labels`: no `otel_scope_name` / `otel_scope_version` labels.
+    public var otlpDisablesScopeLabels = false
+
+    /// The OTLP receiver's default address: loopback, since it accepts writes.
+    public static let defaultOTLPListenAddress = "127.0.0.1:4318"
 
     public init() {}
 

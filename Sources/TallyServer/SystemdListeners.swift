@@ -12,4 +12,7 @@ extension SocketActivation.Listener {
 
     /// The datagram push socket: a UNIX datagram socket (`ListenDatagram=` with a path).
     static let pushDatagram = SocketActivation.Listener(name: "push-dgram", socket: .datagram(family: .unix))
+
+    /// The OTLP/HTTP receiver: a listening TCP socket.
+    static let otlp = SocketActivation.Listener(name: "otlp", socket: .listeningStream(family: .internet))
 }

@@ -17,7 +17,7 @@ struct Serve: ParsableCommand {
 
     @Flag(
         name: .customLong("web.systemd-socket"),
-        help: "Take the listeners (named http, push, push-dgram) from systemd socket activation.")
+        help: "Take the listeners (named http, push, push-dgram, otlp) from systemd socket activation.")
     var systemdSocket = false
 
     @Option(name: .customLong("web.telemetry-path"), help: "Path under which the metrics are exposed.")
@@ -188,6 +188,21 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("log.format"), help: "logfmt or json.")
     var logFormat = "logfmt"
 
+    @Option(
+        name: .customLong("otlp.listen-address"),
+        help: "OTLP/HTTP receiver address, HOST:PORT (default 127.0.0.1:4318; POST /v1/metrics; empty turns it off).")
+    var otlpListenAddress: String?
+
+    @Option(
+        name: .customLong("otlp.promote-resource-attributes"),
+        help: "Comma-separated resource attributes copied as labels onto every OTLP series.")
+    var otlpPromoteResourceAttributes = ""
+
+    @Flag(
+        name: .customLong("otlp.disable-scope-labels"),
+        help: "Leave out the otel_scope_name and otel_scope_version labels of OTLP series.")
+    var otlpDisableScopeLabels = false
+
     func run() throws {
         let status: Int32
         do {
@@ -248,6 +263,11 @@ struct Serve: ParsableCommand {
         options.configFile = configFile
         options.logLevel = logLevel
         options.logFormat = logFormat
+        options.otlpListenAddress = otlpListenAddress
+        options.otlpPromotedResourceAttributes = otlpPromoteResourceAttributes.split(separator: ",").map {
+            String($0.filter { $0 != " " })
+        }
+        options.otlpDisablesScopeLabels = otlpDisableScopeLabels
         return options
     }
 

@@ -69,6 +69,7 @@ private func text(_ response: HTTPResponse, isHead: Bool = false) -> String {
             .versionNotSupported, "505 HTTP Version Not Supported",
             "HTTP version not supported (use HTTP/1.1 or HTTP/1.0)"
         ),
+        (.http2NotSupported, "505 HTTP Version Not Supported", "HTTP/2 is not supported (use HTTP/1.1)"),
         (.bodyNotAllowed, "413 Content Too Large", "GET and HEAD requests must not have a body"),
         (.bodyTooLarge(limit: 1024), "413 Content Too Large", "request body too large (limit 1024 bytes)"),
         (
