@@ -507,11 +507,16 @@ private struct Parser {
         }
     }
 
-    /// Reads a sample value up to the next blank or line feed.
-    mutating func readValue() throws(ExpositionParseError) -> Double {
+    /// The bytes up to the next blank or line feed, which are consumed.
+    mutating func readToken() -> UnsafeRawBufferPointer {
         let start = index
         while byte != space && byte != tab && byte != lineFeed { index += 1 }
-        let token = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+    }
+
+    /// Reads a sample value up to the next blank or line feed.
+    mutating func readValue() throws(ExpositionParseError) -> Double {
+        let token = readToken()
         guard let value = parseGoFloat(token) else {
             throw fail(.invalidValue(String(decoding: token, as: UTF8.self)))
         }
@@ -520,9 +525,7 @@ private struct Parser {
 
     /// Reads a timestamp: a decimal integer of milliseconds with an optional sign, as Go's `strconv.ParseInt` reads.
     mutating func readTimestamp() throws(ExpositionParseError) -> Int64 {
-        let start = index
-        while byte != space && byte != tab && byte != lineFeed { index += 1 }
-        let token = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+        let token = readToken()
         guard let value = parseInt64(token) else {
             throw fail(.invalidTimestamp(String(decoding: token, as: UTF8.self)))
         }

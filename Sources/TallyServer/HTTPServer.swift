@@ -38,8 +38,7 @@ final class HTTPServer: HTTPRouter {
     private let telemetryPath: String
     private let landingPage: [UInt8]
     private let logger: Logger
-    private let requests: Counter
-    private var codeLabels: [Int: LabelSet] = [:]
+    private let requests: ResponseCounter
     private var listeners: [StreamListener] = []
     private var connections: [ObjectIdentifier: HTTPConnection] = [:]
     private var scrapesInFlight = 0
@@ -65,8 +64,8 @@ final class HTTPServer: HTTPRouter {
         self.telemetryPath = telemetryPath
         self.logger = logger
         self.readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
-        self.requests = try registry.makeCounter(
-            name: "tally_http_requests_total", help: "HTTP requests answered, by status code.")
+        self.requests = try ResponseCounter(
+            registry: registry, name: "tally_http_requests_total", help: "HTTP requests answered, by status code.")
         self.landingPage = Array(Self.landingPage(telemetryPath: telemetryPath).utf8)
     }
 
@@ -140,14 +139,7 @@ final class HTTPServer: HTTPRouter {
     }
 
     func countResponse(_ code: Int) {
-        let labels: LabelSet
-        if let cached = codeLabels[code] {
-            labels = cached
-        } else {
-            labels = LabelSet([Label("code", String(code))])
-            codeLabels[code] = labels
-        }
-        requests.add(1, labels: labels)
+        requests.count(code)
     }
 
     /// Answers a request of a web listener.

@@ -27,13 +27,12 @@ final class OTLPReceiver: HTTPRouter {
     private let decompressor = BodyDecompressor()
     /// The protobuf form of a JSON body; reused, and released when it grew large.
     private var scratch: [UInt8] = []
-    private let requests: Counter
+    private let requests: ResponseCounter
     private let points: Counter
     private let rejectedPoints: Counter
     private let deltaGaps: Counter
     private let droppedExemplars: Counter
     private let overflowPoints: Counter
-    private var codeLabels: [Int: LabelSet] = [:]
     private let reasonLabels: [OTLPRejectionReason: LabelSet]
     private var lastHTTP2Warning: MonotonicInstant?
     /// Set at shutdown: requests get 503 with `Retry-After`.
@@ -55,8 +54,9 @@ final class OTLPReceiver: HTTPRouter {
         self.store = store
         self.persistence = persistence
         self.logger = logger
-        requests = try registry.makeCounter(
-            name: "tally_otlp_requests_total", help: "OTLP export requests answered, by status code.")
+        requests = try ResponseCounter(
+            registry: registry, name: "tally_otlp_requests_total",
+            help: "OTLP export requests answered, by status code.")
         points = try registry.makeCounter(
             name: "tally_otlp_points_total", help: "OTLP data points accepted.")
         rejectedPoints = try registry.makeCounter(
@@ -253,15 +253,7 @@ final class OTLPReceiver: HTTPRouter {
     // MARK: Responses
 
     private func respond(_ connection: HTTPConnection, _ head: HTTPRequestHead, _ response: HTTPResponse) {
-        let code = response.status.code
-        let labels: LabelSet
-        if let cached = codeLabels[code] {
-            labels = cached
-        } else {
-            labels = LabelSet([Label("code", String(code))])
-            codeLabels[code] = labels
-        }
-        requests.add(1, labels: labels)
+        requests.count(response.status.code)
         connection.respond(response, isHead: false)
     }
 

@@ -193,7 +193,7 @@ def test_socket_units_name_the_listeners_tally_expects():
     assert set(names) == LISTENER_NAMES
 
     help_text = run([BINARY, "serve", "--help"]).stdout
-    assert "(named http, push, push-dgram)" in " ".join(help_text.split())
+    assert "(named http, push, push-dgram, otlp)" in " ".join(help_text.split())
     assert names["http"][0] == ("ListenStream", "9479") and "(default: :9479)" in help_text
     for name, kind, default in (("push", "ListenStream", "/run/tally/push.sock"),
                                 ("push-dgram", "ListenDatagram", "/run/tally/push.dgram.sock")):
