@@ -214,3 +214,9 @@ public struct ServerOptionsError: Error, CustomStringConvertible {
 public func printToStandardError(_ text: String) {
     try? writeAll(Array((text + "\n").utf8), to: STDERR_FILENO)
 }
+
+/// Ends the process with `status` at once, without ArgumentParser's exit path, which looks the command up first (a
+/// few milliseconds that `tally push` would pay at every run).
+public func exitProcess(_ status: Int32) -> Never {
+    Glibc.exit(status)
+}

@@ -16,7 +16,7 @@ struct Tally: ParsableCommand {
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "push", let push = Push.Invocation(parsing: arguments.dropFirst()) {
-            exit(withError: ExitCode(push.run()))
+            exitProcess(push.run())
         }
         if arguments.first == "serve" {
             arguments = CollectorFlags.rewrite(arguments)
