@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import HostCollectors
@@ -299,5 +300,22 @@ import Testing
 
     @Test func keepsItsSource() throws {
         #expect(try Pattern(#"^(?:eth|en)\w+$"#).source == #"^(?:eth|en)\w+$"#)
+    }
+}
+
+/// Random small patterns and texts from `Tests/Fixtures/pattern/generate.py`, with Python's `re.search` results (the
+/// generator keeps to syntax Go and Python read the same way).
+@Suite struct PatternVectorTests {
+    @Test func matchesAsPythonOnRandomVectors() throws {
+        let vectors = try String(contentsOfFile: Fixtures.directory + "/pattern/vectors.tsv", encoding: .utf8)
+        var count = 0
+        for line in vectors.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            try #require(fields.count == 3)
+            let (pattern, text, expected) = (String(fields[0]), String(fields[1]), fields[2] == "1")
+            #expect(try Pattern(pattern).matches(text) == expected, "\(pattern) on \"\(text)\"")
+            count += 1
+        }
+        #expect(count == 1800)
     }
 }
