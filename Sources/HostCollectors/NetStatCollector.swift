@@ -8,13 +8,12 @@ import Synchronization
 ///
 /// The pattern is matched once per key (``LearnedInstruments``), and a read is mapped to instruments once per layout
 /// of its file: a collection of unchanged files parses numbers and observes the chosen columns, and builds no
-/// string. The pattern is compiled only while keys are being learned: a compiled regular expression keeps a matching
-/// cache of several hundred KiB, which would otherwise stay resident for a decision made once per key.
+/// string.
 final class NetStatCollector: Sendable {
     /// The three files, in node_exporter's merge order (a key in two files reports the later file's value).
     private let sources: [Source]
-    /// `--collector.netstat.fields`, already checked to compile; empty keeps every counter.
-    private let fields: String
+    /// `--collector.netstat.fields`; nil (the flag empty) keeps every counter.
+    private let fieldPattern: Pattern?
     private let instruments: LearnedInstruments
     /// Per source: the layout last read and, for it, each reported column with its instrument.
     private let columns: Mutex<[(layout: NetStatisticsLayout?, columns: [Column])]>
@@ -46,20 +45,19 @@ final class NetStatCollector: Sendable {
                 parse: { (bytes, layout) throws(ProcFSError) in try NetStatistics.parseSNMP6(bytes, reusing: layout) },
                 isOptional: true),
         ]
-        let pattern = try options.netStatFieldPattern()
-        fields = options.netStatFields
+        fieldPattern = try options.netStatFieldPattern()
         instruments = LearnedInstruments(meter: meter)
         columns = Mutex(Array(repeating: (nil, []), count: sources.count))
         // The keys present now get their instruments at once; a file that cannot be read now is learned later.
         let keys = sources.flatMap { source in
             (try? source.file.parse { (bytes) throws(ProcFSError) in try source.parse(bytes, nil) })?.layout.keys ?? []
         }
-        try instruments.register(keys.map { ($0, Self.spec(for: $0, pattern: pattern)) })
+        try instruments.register(keys.map { ($0, spec(for: $0)) })
     }
 
-    /// The instrument of `key`, or nil when `pattern` (nil: every key) leaves it out.
-    private static func spec(for key: String, pattern: Pattern?) -> InstrumentSpec? {
-        guard pattern?.matches(key) ?? true else { return nil }
+    /// The instrument of `key`, or nil when the fields pattern leaves it out.
+    private func spec(for key: String) -> InstrumentSpec? {
+        guard fieldPattern?.matches(key) ?? true else { return nil }
         // node_exporter's help: the protocol and the counter joined, `Statistic TcpExtListenDrops.`
         var statistic = key
         if let separator = statistic.firstIndex(of: "_") { statistic.remove(at: separator) }
@@ -86,11 +84,7 @@ final class NetStatCollector: Sendable {
     /// The reported columns of a layout, with their instruments.
     private func mapColumns(of layout: NetStatisticsLayout) -> [Column] {
         layout.keys.enumerated().compactMap { index, key in
-            instruments.instrument(for: key) {
-                // A key the kernel added since start: compiled for this decision only (the flag was checked then).
-                let pattern = fields.isEmpty ? nil : try? Pattern(fields)
-                return Self.spec(for: key, pattern: pattern)
-            }.map { (index, $0) }
+            instruments.instrument(for: key) { spec(for: key) }.map { (index, $0) }
         }
     }
 }
