@@ -1,6 +1,6 @@
 import Glibc
 
-/// Why the sockets systemd passed (`--web.systemd-socket`) cannot be used. Each is a start-up error; the
+/// Why the sockets systemd passed cannot be used. Each is a start-up error; the
 /// description is one line naming the socket, its descriptor and what to change.
 public enum SocketActivationError: Error, Equatable, Sendable, CustomStringConvertible {
     /// systemd passed nothing: `reason` says which variable is missing or names another process.
@@ -31,14 +31,14 @@ public enum SocketActivationError: Error, Equatable, Sendable, CustomStringConve
     public var description: String {
         switch self {
         case .noSockets(let reason):
-            return "--web.systemd-socket given but systemd passed no sockets (\(reason))"
+            return "systemd passed no sockets (\(reason))"
         case .invalidEnvironment(let errno, let listenFDs, let listenFDNames):
             let names = listenFDNames.map { "'\($0)'" } ?? "unset"
             return
-                "--web.systemd-socket: systemd's LISTEN_FDS='\(listenFDs)' and LISTEN_FDNAMES=\(names) are unusable: "
+                "systemd's LISTEN_FDS='\(listenFDs)' and LISTEN_FDNAMES=\(names) are unusable: "
                 + "sd_listen_fds_with_names failed: \(String(cString: strerror(errno))) (errno \(errno))"
         case .libraryUnavailable(let error):
-            return "--web.systemd-socket: cannot read the sockets systemd passed: \(error)"
+            return "cannot read the sockets systemd passed: \(error)"
         case .unknownName(let name, let descriptor, let passedCount, let known):
             let expected =
                 known.isEmpty

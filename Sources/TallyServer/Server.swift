@@ -150,14 +150,17 @@ public final class Server {
             var wanted: Set<SocketActivation.Listener> = [.http]
             if !options.pushSocket.isEmpty { wanted.insert(.push) }
             if !options.pushDatagramSocket.isEmpty { wanted.insert(.pushDatagram) }
-            let sockets = try SocketActivation.passedSockets()
+            let sockets = try withFlagName { () throws(SocketActivationError) in try SocketActivation.passedSockets() }
             // The OTLP receiver is served under socket activation when a socket named otlp is passed, so that units
             // written before it existed keep working.
             if otlp != nil, sockets.contains(where: { $0.name == SocketActivation.Listener.otlp.name }) {
                 wanted.insert(.otlp)
             }
-            let passed = try SocketActivation.sockets(
-                from: sockets, for: wanted, among: [.http, .push, .pushDatagram, .otlp], takingUnnamedSocketAs: .http)
+            let passed = try withFlagName { () throws(SocketActivationError) in
+                try SocketActivation.sockets(
+                    from: sockets, for: wanted, among: [.http, .push, .pushDatagram, .otlp],
+                    takingUnnamedSocketAs: .http)
+            }
             for descriptor in passed[.http] {
                 let listener = try StreamListener(adopting: descriptor)
                 try http.serve(listener)
@@ -252,6 +255,17 @@ public final class Server {
             return denied.contains(failure.errno)
         default:
             return false
+        }
+    }
+
+    /// `body`'s socket-activation error, if any, prefixed with the flag that asked for socket activation.
+    private func withFlagName<Value>(
+        _ body: () throws(SocketActivationError) -> Value
+    ) throws(StartupError) -> Value {
+        do {
+            return try body()
+        } catch {
+            throw StartupError(description: "--web.systemd-socket: \(error)")
         }
     }
 
@@ -361,4 +375,9 @@ public final class Server {
             logger.warning("cannot notify systemd", metadata: ["error": "\(error)"])
         }
     }
+}
+
+/// A start-up failure, described for the log line that reports it.
+struct StartupError: Error, CustomStringConvertible {
+    let description: String
 }

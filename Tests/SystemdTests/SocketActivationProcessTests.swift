@@ -48,7 +48,7 @@ struct SocketActivationProcessTests {
         Case(
             testDescription: "fewer names than sockets",
             sockets: [.tcpListening, .unixStreamListening], names: "http", enabled: [.http, .push],
-            expected: "error: --web.systemd-socket: systemd's LISTEN_FDS='2' and LISTEN_FDNAMES='http' are unusable: "
+            expected: "error: systemd's LISTEN_FDS='2' and LISTEN_FDNAMES='http' are unusable: "
                 + "sd_listen_fds_with_names failed: Invalid argument (errno 22)"),
         Case(
             testDescription: "a TCP socket named push",
@@ -113,23 +113,23 @@ struct SocketActivationProcessTests {
     }
 
     @Test(arguments: [
-        ([String: String](), "error: --web.systemd-socket given but systemd passed no sockets (LISTEN_FDS unset)"),
+        ([String: String](), "error: systemd passed no sockets (LISTEN_FDS unset)"),
         (
             ["LISTEN_FDS": "1"],
-            "error: --web.systemd-socket given but systemd passed no sockets (LISTEN_PID unset)"
+            "error: systemd passed no sockets (LISTEN_PID unset)"
         ),
         (
             ["LISTEN_FDS": "1", "LISTEN_PID": "1"],
-            "error: --web.systemd-socket given but systemd passed no sockets (LISTEN_PID=1 is not this process (<pid>))"
+            "error: systemd passed no sockets (LISTEN_PID=1 is not this process (<pid>))"
         ),
         (
             ["LISTEN_FDS": "three", "LISTEN_PID": "<pid>"],
-            "error: --web.systemd-socket: systemd's LISTEN_FDS='three' and LISTEN_FDNAMES=unset are unusable: "
+            "error: systemd's LISTEN_FDS='three' and LISTEN_FDNAMES=unset are unusable: "
                 + "sd_listen_fds_with_names failed: Invalid argument (errno 22)"
         ),
         (
             ["LISTEN_FDS": "0", "LISTEN_PID": "<pid>", "LISTEN_FDNAMES": ""],
-            "error: --web.systemd-socket: systemd's LISTEN_FDS='0' and LISTEN_FDNAMES='' are unusable: "
+            "error: systemd's LISTEN_FDS='0' and LISTEN_FDNAMES='' are unusable: "
                 + "sd_listen_fds_with_names failed: Invalid argument (errno 22)"
         ),
     ])

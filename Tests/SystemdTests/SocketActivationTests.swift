@@ -213,16 +213,16 @@ struct SocketActivationTests {
     static let describedErrors: [(error: SocketActivationError, expected: String)] = [
         (
             .noSockets(reason: "LISTEN_FDS unset"),
-            "--web.systemd-socket given but systemd passed no sockets (LISTEN_FDS unset)"
+            "systemd passed no sockets (LISTEN_FDS unset)"
         ),
         (
             .invalidEnvironment(errno: EINVAL, listenFDs: "2", listenFDNames: "http"),
-            "--web.systemd-socket: systemd's LISTEN_FDS='2' and LISTEN_FDNAMES='http' are unusable: "
+            "systemd's LISTEN_FDS='2' and LISTEN_FDNAMES='http' are unusable: "
                 + "sd_listen_fds_with_names failed: Invalid argument (errno 22)"
         ),
         (
             .invalidEnvironment(errno: EBADF, listenFDs: "1", listenFDNames: nil),
-            "--web.systemd-socket: systemd's LISTEN_FDS='1' and LISTEN_FDNAMES=unset are unusable: "
+            "systemd's LISTEN_FDS='1' and LISTEN_FDNAMES=unset are unusable: "
                 + "sd_listen_fds_with_names failed: Bad file descriptor (errno 9)"
         ),
         (
