@@ -1,7 +1,6 @@
 import Glibc
 import HostCollectors
 import ProcFS
-import SystemIO
 
 /// Everything `tally serve` is told on its command line.
 public struct ServerOptions: Sendable {
@@ -193,12 +192,6 @@ public enum PushSocketPaths {
     }
 }
 
-/// The value of the environment variable `name`, or nil when it is unset or empty.
-func environment(_ name: String) -> String? {
-    guard let value = getenv(name), value.pointee != 0 else { return nil }
-    return String(cString: value)
-}
-
 /// A command-line value `tally serve` cannot use.
 public struct ServerOptionsError: Error, CustomStringConvertible {
     public let flag: String
@@ -208,15 +201,4 @@ public struct ServerOptionsError: Error, CustomStringConvertible {
     public var description: String {
         "\(flag) \(value) is not one of \(expected)"
     }
-}
-
-/// Writes `text` and a line feed to standard error, whole.
-public func printToStandardError(_ text: String) {
-    try? writeAll(Array((text + "\n").utf8), to: STDERR_FILENO)
-}
-
-/// Ends the process with `status` at once, without ArgumentParser's exit path, which looks the command up first (a
-/// few milliseconds that `tally push` would pay at every run).
-public func exitProcess(_ status: Int32) -> Never {
-    Glibc.exit(status)
 }
