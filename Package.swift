@@ -41,7 +41,9 @@ let package = Package(
         .target(name: "PushProtocol", swiftSettings: strict),
         .target(name: "MonotonicTime", swiftSettings: strict),
         .target(name: "HTTP1", dependencies: ["MonotonicTime"], swiftSettings: strict),
-        .target(name: "OTLP", swiftSettings: strict),
+        // The protobuf wire format (reader, writer, decoding error), shared by OTLP and the Prometheus protobuf formats.
+        .target(name: "ProtobufWire", swiftSettings: strict),
+        .target(name: "OTLP", dependencies: ["ProtobufWire"], swiftSettings: strict),
 
         // Modules that touch the system. ProcFS's parsers are pure (bytes in, values out); beside them it holds the
         // one reader of /proc and /sys files (KernelFile) and the one directory-entry counter.
@@ -81,7 +83,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "PushProtocolTests", dependencies: ["PushProtocol"], swiftSettings: strict),
         .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1", "MonotonicTime"], swiftSettings: strict),
-        .testTarget(name: "OTLPTests", dependencies: ["OTLP"], exclude: ["Vectors"], swiftSettings: strict),
+        .testTarget(
+            name: "OTLPTests", dependencies: ["OTLP", "ProtobufWire"], exclude: ["Vectors"], swiftSettings: strict),
         .testTarget(
             name: "HostCollectorsTests",
             dependencies: ["HostCollectors", "ProcFS", "MetricsCore", "MonotonicTime", "Exposition"],

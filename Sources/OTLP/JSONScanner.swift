@@ -1,3 +1,5 @@
+import ProtobufWire
+
 /// A strict JSON (RFC 8259) scanner over borrowed bytes: whitespace, structure, strings with their escapes checked,
 /// numbers by the JSON grammar, and the three literals. It does not build values: the caller asks for the token it
 /// expects, and strings are unescaped straight into the caller's output.

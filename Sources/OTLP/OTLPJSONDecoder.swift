@@ -1,3 +1,5 @@
+import ProtobufWire
+
 /// Decodes the OTLP/HTTP JSON form of an `ExportMetricsServiceRequest` into the same visitor as
 /// ``OTLPMetricsDecoder``.
 ///

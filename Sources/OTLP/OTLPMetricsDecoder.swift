@@ -1,3 +1,5 @@
+import ProtobufWire
+
 /// Receives the contents of an `ExportMetricsServiceRequest` from ``OTLPMetricsDecoder``, one metric and one data
 /// point at a time, in the order they appear in the body.
 ///

@@ -1,3 +1,5 @@
+import ProtobufWire
+
 /// An attribute value to encode (`AnyValue`).
 public indirect enum OTLPAttributeValue: Hashable, Sendable {
     case string(String)

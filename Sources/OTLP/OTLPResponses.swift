@@ -1,3 +1,5 @@
+import ProtobufWire
+
 /// The bodies tally answers OTLP/HTTP requests with: `ExportMetricsServiceResponse` for a 200, `google.rpc.Status`
 /// for a 4xx/5xx, each in protobuf (`application/x-protobuf`) or JSON (`application/json`), as the request was.
 public enum OTLPResponse {

@@ -1,3 +1,5 @@
+import ProtobufWire
+
 // Views of a decoded OTLP request, handed to an ``OTLPMetricsVisitor``.
 //
 // Every view borrows the body being decoded: its byte slices (`UnsafeRawBufferPointer`) and its sequences point

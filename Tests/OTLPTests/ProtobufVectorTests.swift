@@ -1,4 +1,5 @@
 import OTLP
+import ProtobufWire
 import Testing
 
 /// The protobuf vectors from `Vectors/generate.py` (opentelemetry-proto's classes, and hand-built wire bytes).

@@ -1,7 +1,7 @@
 /// UTF-8 validation on borrowed bytes, without building a string.
-enum UTF8Validation {
+public enum UTF8Validation {
     /// Whether `bytes` is well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var index = 0
         let count = bytes.count
         while index < count {

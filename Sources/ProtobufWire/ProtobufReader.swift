@@ -1,5 +1,5 @@
 /// The protobuf wire types (https://protobuf.dev/programming-guides/encoding/).
-enum WireType: UInt8, Sendable {
+public enum WireType: UInt8, Sendable {
     case varint = 0
     case fixed64 = 1
     case lengthDelimited = 2
@@ -7,7 +7,7 @@ enum WireType: UInt8, Sendable {
     case endGroup = 4
     case fixed32 = 5
 
-    var name: String {
+    public var name: String {
         switch self {
         case .varint: "varint"
         case .fixed64: "fixed64"
@@ -20,62 +20,68 @@ enum WireType: UInt8, Sendable {
 }
 
 /// One field tag read from the wire.
-struct FieldTag: Sendable {
-    var number: UInt32
-    var wireType: WireType
+public struct FieldTag: Sendable {
+    public var number: UInt32
+    public var wireType: WireType
     /// Where the tag starts in the whole body, for messages.
-    var offset: Int
+    public var offset: Int
+
+    @inlinable public init(number: UInt32, wireType: WireType, offset: Int) {
+        self.number = number
+        self.wireType = wireType
+        self.offset = offset
+    }
 }
 
 /// Reads the fields of one protobuf message in place: a cursor over a range of the whole body, so that offsets in
 /// errors are offsets in the body. Every read checks its length against the end of the message; nothing traps on
 /// any input.
-struct ProtobufReader {
-    let bytes: UnsafeRawBufferPointer
-    var position: Int
-    let end: Int
+public struct ProtobufReader {
+    public let bytes: UnsafeRawBufferPointer
+    public var position: Int
+    public let end: Int
 
-    init(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
+    @inlinable public init(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
         self.bytes = bytes
         self.position = range.lowerBound
         self.end = range.upperBound
     }
 
-    var isAtEnd: Bool { position >= end }
+    @inlinable public var isAtEnd: Bool { position >= end }
 
     /// The next field's tag, or nil at the end of the message. Groups are refused here, since OTLP has none and
     /// skipping one means matching its end tag.
-    mutating func nextTag() throws(OTLPDecodingError) -> FieldTag? {
+    @inlinable public mutating func nextTag() throws(ProtobufDecodingError) -> FieldTag? {
         guard position < end else { return nil }
         let start = position
         let raw = try readVarint()
         guard raw <= UInt64(UInt32.max) else {
-            throw OTLPDecodingError(.invalidTag, at: start, "field tag \(raw) is out of range")
+            throw ProtobufDecodingError(.invalidTag, at: start, "field tag \(raw) is out of range")
         }
         let number = UInt32(truncatingIfNeeded: raw >> 3)
-        guard number != 0 else { throw OTLPDecodingError(.invalidTag, at: start, "field number 0") }
+        guard number != 0 else { throw ProtobufDecodingError(.invalidTag, at: start, "field number 0") }
         guard let wireType = WireType(rawValue: UInt8(truncatingIfNeeded: raw & 7)) else {
-            throw OTLPDecodingError(.invalidTag, at: start, "invalid wire type \(raw & 7) for field \(number)")
+            throw ProtobufDecodingError(.invalidTag, at: start, "invalid wire type \(raw & 7) for field \(number)")
         }
         if wireType == .startGroup || wireType == .endGroup {
-            throw OTLPDecodingError(
+            throw ProtobufDecodingError(
                 .groupNotSupported, at: start, "field \(number) uses the deprecated group wire type")
         }
         return FieldTag(number: number, wireType: wireType, offset: start)
     }
 
-    mutating func readVarint() throws(OTLPDecodingError) -> UInt64 {
+    @inlinable public mutating func readVarint() throws(ProtobufDecodingError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         let start = position
         while true {
             guard position < end else {
-                throw OTLPDecodingError(.truncated, at: start, "truncated varint")
+                throw ProtobufDecodingError(.truncated, at: start, "truncated varint")
             }
             let byte = bytes[position]
             position &+= 1
             if shift == 63 && byte > 1 {
-                throw OTLPDecodingError(.varintOverflow, at: start, "varint overflows 64 bits")
+                throw ProtobufDecodingError(.varintOverflow, at: start, "varint overflows 64 bits")
             }
             result |= UInt64(byte & 0x7F) << shift
             if byte < 0x80 { return result }
@@ -83,18 +89,18 @@ struct ProtobufReader {
         }
     }
 
-    mutating func readFixed64() throws(OTLPDecodingError) -> UInt64 {
+    @inlinable public mutating func readFixed64() throws(ProtobufDecodingError) -> UInt64 {
         guard end &- position >= 8 else {
-            throw OTLPDecodingError(.truncated, at: position, "truncated fixed64 value")
+            throw ProtobufDecodingError(.truncated, at: position, "truncated fixed64 value")
         }
         let value = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
         position &+= 8
         return UInt64(littleEndian: value)
     }
 
-    mutating func readFixed32() throws(OTLPDecodingError) -> UInt32 {
+    @inlinable public mutating func readFixed32() throws(ProtobufDecodingError) -> UInt32 {
         guard end &- position >= 4 else {
-            throw OTLPDecodingError(.truncated, at: position, "truncated fixed32 value")
+            throw ProtobufDecodingError(.truncated, at: position, "truncated fixed32 value")
         }
         let value = bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)
         position &+= 4
@@ -102,11 +108,11 @@ struct ProtobufReader {
     }
 
     /// The range of a length-delimited field's contents, after checking that it fits in the message.
-    mutating func readLengthDelimited() throws(OTLPDecodingError) -> Range<Int> {
+    @inlinable public mutating func readLengthDelimited() throws(ProtobufDecodingError) -> Range<Int> {
         let start = position
         let length = try readVarint()
         guard length <= UInt64(end &- position) else {
-            throw OTLPDecodingError(
+            throw ProtobufDecodingError(
                 .truncated, at: start, "length \(length) runs past the end of the message (\(end &- position) left)")
         }
         let lower = position
@@ -115,24 +121,28 @@ struct ProtobufReader {
     }
 
     /// Skips the value of a field that is not read.
-    mutating func skip(_ wireType: WireType) throws(OTLPDecodingError) {
+    @inlinable public mutating func skip(_ wireType: WireType) throws(ProtobufDecodingError) {
         switch wireType {
         case .varint: _ = try readVarint()
         case .fixed64: _ = try readFixed64()
         case .fixed32: _ = try readFixed32()
         case .lengthDelimited: _ = try readLengthDelimited()
         case .startGroup, .endGroup:
-            throw OTLPDecodingError(.groupNotSupported, at: position, "group wire type")
+            throw ProtobufDecodingError(.groupNotSupported, at: position, "group wire type")
         }
     }
 
     /// Checks that `tag` has the wire type `expected`; the message names the field and its message.
-    static func expect(_ tag: FieldTag, _ expected: WireType, in message: String) throws(OTLPDecodingError) {
+    @inlinable public static func expect(
+        _ tag: FieldTag, _ expected: WireType, in message: String
+    ) throws(ProtobufDecodingError) {
         guard tag.wireType == expected else { throw wrongWireType(tag, expected, in: message) }
     }
 
-    static func wrongWireType(_ tag: FieldTag, _ expected: WireType, in message: String) -> OTLPDecodingError {
-        OTLPDecodingError(
+    @inlinable public static func wrongWireType(
+        _ tag: FieldTag, _ expected: WireType, in message: String
+    ) -> ProtobufDecodingError {
+        ProtobufDecodingError(
             .wrongWireType, at: tag.offset,
             "wrong wire type \(tag.wireType.rawValue) (\(tag.wireType.name)) for field \(tag.number) of \(message)"
                 + " (want \(expected.name))")
@@ -141,16 +151,16 @@ struct ProtobufReader {
 
 /// Unchecked reads over bytes the decoder has already checked: the views handed to a visitor use these. They still
 /// never trap: a fault ends the iteration (it cannot happen on checked bytes).
-struct CheckedFields: IteratorProtocol {
-    var reader: ProtobufReader
+public struct CheckedFields: IteratorProtocol {
+    public var reader: ProtobufReader
 
-    init(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
+    @inlinable public init(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
         reader = ProtobufReader(bytes, range)
     }
 
     /// The next field: its number, wire type and, for length-delimited ones, its contents; for the others the raw
     /// 64-bit value (varint, or fixed64/fixed32 bits).
-    mutating func next() -> CheckedField? {
+    @inlinable public mutating func next() -> CheckedField? {
         guard let tag = try? reader.nextTag() else { return nil }
         switch tag.wireType {
         case .varint:
@@ -171,16 +181,23 @@ struct CheckedFields: IteratorProtocol {
     }
 }
 
-struct CheckedField {
-    var number: UInt32
-    var wireType: WireType
-    var value: UInt64
-    var range: Range<Int>
+public struct CheckedField {
+    public var number: UInt32
+    public var wireType: WireType
+    public var value: UInt64
+    public var range: Range<Int>
+
+    @inlinable public init(number: UInt32, wireType: WireType, value: UInt64, range: Range<Int>) {
+        self.number = number
+        self.wireType = wireType
+        self.value = value
+        self.range = range
+    }
 }
 
 extension UInt64 {
     /// The zigzag-decoded value of a `sint32` field (the low 32 bits of the varint).
-    var zigzagInt32: Int32 {
+    @inlinable public var zigzagInt32: Int32 {
         let low = UInt32(truncatingIfNeeded: self)
         return Int32(bitPattern: (low >> 1) ^ (0 &- (low & 1)))
     }
